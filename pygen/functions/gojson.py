@@ -44,7 +44,7 @@ def shortest_digits(f: float) -> tuple[str, int]:
     The value is 0.DIGITS x 10**dp. Python's repr() already computes the shortest representation Go
     uses (both are "shortest that round-trips"), so only the layout differs between the languages.
     """
-    sign_, digits, exponent = Decimal(repr(abs(f))).as_tuple()
+    _, digits, exponent = Decimal(repr(abs(f))).as_tuple()
     assert isinstance(exponent, int)
     text = "".join(map(str, digits))
     dp = len(text) + exponent

@@ -1,0 +1,190 @@
+"""Go RE2 patterns translated to Python `re`, for `whereLabelValueMatches`.
+
+The patterns come from users' templates and label conventions written for Go. The differences that
+matter in practice:
+
+* Go accepts inline flags anywhere (`^(?i)bar$`); they apply to the rest of the enclosing group.
+  Python 3.11 rejects global flags that are not at the start, so every `(?flags)` becomes a scoped
+  group `(?flags:...)` that runs to the end of the enclosing group.
+* `\\d \\w \\s` are ASCII-only in Go; Python's match Unicode digits, letters and spaces.
+* Without the `m` flag Go's `$` matches only at the very end; Python's also before a final newline.
+* Go has `\\z`, `\\Q...\\E`, `\\x{10FFFF}`, `(?<name>...)` and POSIX classes `[[:alpha:]]`.
+* Python accepts lookarounds and back-references, which Go rejects; they are rejected here too, so a
+  pattern that works in pygen also works in docker-gen.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from pygen.errors import TemplateFunctionError
+
+_CLASS_ESCAPES = {
+    "d": "0-9",
+    "w": "0-9A-Za-z_",
+    "s": "\\t\\n\\f\\r ",
+}
+_POSIX_CLASSES = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7f",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": "\\t\\n\\v\\f\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
+_FLAG_RE = re.compile(r"\(\?([imsU]*(?:-[imsU]*)?)(\)|:)")
+
+
+def _error(pattern: str, detail: str) -> TemplateFunctionError:
+    return TemplateFunctionError(f"error parsing regexp: {detail}: `{pattern}`")
+
+
+class _Translator:
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.pos = 0
+        self.out: list[str] = []
+        # For each open group, how many scoped-flag groups were opened inside it and must close with it.
+        self.pending: list[int] = [0]
+        self.multiline = "m" in "".join(m.group(1) for m in _FLAG_RE.finditer(pattern))
+
+    def run(self) -> str:
+        p = self.pattern
+        while self.pos < len(p):
+            ch = p[self.pos]
+            if ch == "\\":
+                self.out.append(self._escape(in_class=False))
+            elif ch == "[":
+                self.out.append(self._char_class())
+            elif ch == "(":
+                self._open_group()
+            elif ch == ")":
+                if len(self.pending) == 1:
+                    raise _error(p, "unexpected )")
+                self.out.append(")" * self.pending.pop() + ")")
+                self.pos += 1
+            elif ch == "$" and not self.multiline:
+                self.out.append("\\Z")
+                self.pos += 1
+            else:
+                self.out.append(ch)
+                self.pos += 1
+        if len(self.pending) != 1:
+            raise _error(p, "missing closing )")
+        self.out.append(")" * self.pending[0])
+        return "".join(self.out)
+
+    def _open_group(self) -> None:
+        p = self.pattern
+        rest = p[self.pos :]
+        flags = _FLAG_RE.match(rest)
+        if flags and flags.group(1):
+            if "U" in flags.group(1):
+                raise _error(p, "the ungreedy flag (?U) is not supported by pygen")
+            if flags.group(1).endswith("-"):
+                raise _error(p, f"missing argument to repetition operator: `{flags.group(0)}`")
+            self.out.append(f"(?{flags.group(1)}:")
+            self.pos += flags.end()
+            if flags.group(2) == ")":
+                self.pending[-1] += 1  # applies to the rest of the enclosing group
+            else:
+                self.pending.append(0)
+            return
+        for prefix in ("(?=", "(?!", "(?<=", "(?<!", "(?#", "(?P="):
+            if rest.startswith(prefix):
+                raise _error(p, f"invalid or unsupported Perl syntax: `{prefix}`")
+        if rest.startswith("(?:"):
+            self.out.append("(?:")
+            self.pos += 3
+        elif rest.startswith(("(?P<", "(?<")):  # Go accepts both spellings of a named group
+            self.out.append("(?P<")
+            self.pos += 4 if rest.startswith("(?P<") else 3
+        elif rest.startswith("(?"):
+            raise _error(p, f"invalid or unsupported Perl syntax: `{rest[:3]}`")
+        else:
+            self.out.append("(")
+            self.pos += 1
+        self.pending.append(0)
+
+    def _escape(self, in_class: bool) -> str:
+        p = self.pattern
+        if self.pos + 1 >= len(p):
+            raise _error(p, "trailing backslash at end of expression")
+        c = p[self.pos + 1]
+        self.pos += 2
+        if c in _CLASS_ESCAPES:
+            return _CLASS_ESCAPES[c] if in_class else f"[{_CLASS_ESCAPES[c]}]"
+        if c.lower() in _CLASS_ESCAPES and c.isupper():
+            if in_class:
+                return "\\" + c  # a negated class inside a class: Python's own meaning is close enough
+            return f"[^{_CLASS_ESCAPES[c.lower()]}]"
+        if c == "z" and not in_class:
+            return "\\Z"
+        if c == "Q" and not in_class:
+            end = p.find("\\E", self.pos)
+            literal = p[self.pos :] if end < 0 else p[self.pos : end]
+            self.pos = len(p) if end < 0 else end + 2
+            return re.escape(literal)
+        if c == "x" and self.pos < len(p) and p[self.pos] == "{":
+            end = p.find("}", self.pos)
+            if end < 0:
+                raise _error(p, "invalid escape sequence: `\\x{`")
+            code = int(p[self.pos + 1 : end] or "0", 16)
+            self.pos = end + 1
+            return re.escape(chr(code))
+        if c.isdigit() and c != "0":
+            raise _error(p, f"invalid escape sequence: `\\{c}`")
+        if c in "pP":
+            raise _error(p, f"Unicode classes `\\{c}` are not supported by pygen")
+        return "\\" + c
+
+    def _char_class(self) -> str:
+        p = self.pattern
+        out = ["["]
+        self.pos += 1
+        if self.pos < len(p) and p[self.pos] == "^":
+            out.append("^")
+            self.pos += 1
+        first = True
+        while self.pos < len(p):
+            ch = p[self.pos]
+            if ch == "]" and not first:
+                self.pos += 1
+                out.append("]")
+                return "".join(out)
+            first = False
+            if ch == "\\":
+                out.append(self._escape(in_class=True))
+            elif p.startswith("[:", self.pos):
+                end = p.find(":]", self.pos + 2)
+                name = p[self.pos + 2 : end] if end > 0 else ""
+                if name not in _POSIX_CLASSES:
+                    raise _error(p, f"invalid character class range: `{p[self.pos:end + 2]}`")
+                out.append(_POSIX_CLASSES[name])
+                self.pos = end + 2
+            elif ch in "[&~|]":
+                out.append("\\" + ch)  # literal in Go; avoids Python's nested-set warnings
+                self.pos += 1
+            else:
+                out.append(ch)
+                self.pos += 1
+        raise _error(p, f"missing closing ]: `{p[p.rfind('['):]}`")
+
+
+@functools.lru_cache(maxsize=256)
+def compile_go_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a Go RE2 pattern; an invalid one raises TemplateFunctionError (as Go's Compile errs)."""
+    translated = _Translator(pattern).run()
+    try:
+        return re.compile(translated)
+    except re.error as exc:
+        raise _error(pattern, str(exc)) from None

@@ -1,0 +1,57 @@
+"""Go RE2 pattern translation for whereLabelValueMatches."""
+
+from __future__ import annotations
+
+import pytest
+
+from pygen.errors import TemplateFunctionError
+from pygen.functions.goregex import compile_go_regex
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("^(?i)bar$", "BAR", True),  # flags mid-pattern, rejected by Python 3.11 as written
+        ("^(?i)bar$", "xbar", False),
+        ("a(?i)b", "aB", True),
+        ("a(?i)b", "AB", False),  # the flag applies only after it
+        ("(a(?i)b)c", "aBc", True),
+        ("(a(?i)b)c", "aBC", False),  # ...and only to the end of its group
+        ("(?i:x)y", "Xy", True),
+        ("(?i:x)y", "XY", False),
+        ("(?s)a.b", "a\nb", True),
+        ("a.b", "a\nb", False),
+        ("(?m)^b$", "a\nb\nc", True),
+        ("^b$", "a\nb\nc", False),
+        ("(?i-s)A.", "a\n", False),
+        ("foo$", "foo\n", False),  # Go's $ without m is the very end
+        ("foo\\z", "foo", True),
+        ("\\d+", "\u0663", False),  # \d is ASCII only in Go
+        ("\\d+", "42", True),
+        ("\\w", "é", False),
+        ("\\s", "\u00a0", False),
+        ("[\\d.]+", "1.2", True),
+        ("\\D", "5", False),
+        ("[[:alpha:]]+[[:digit:]]", "ab1", True),
+        ("[^[:space:]]", " ", False),
+        ("\\Qa.b\\E", "a.b", True),
+        ("\\Qa.b\\E", "axb", False),
+        ("(?P<n>x)", "x", True),
+        ("(?<n>x)", "x", True),
+        ("\\x{41}", "A", True),
+        ("a|b", "b", True),
+        ("[a&&b]", "&", True),  # '&' is literal in Go classes
+        ("[]a]", "]", True),
+    ],
+)
+def test_go_patterns(pattern: str, text: str, matches: bool) -> None:
+    assert (compile_go_regex(pattern).search(text) is not None) is matches
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["(", ")", "[a", "a\\", "(?=x)", "(?!x)", "(?<=x)", "(?<!x)", "(a)\\1", "(?U)a*", "(?x)a", "[[:nope:]]", "(?P=n)"],
+)
+def test_patterns_go_rejects_are_errors(pattern: str) -> None:
+    with pytest.raises(TemplateFunctionError, match="error parsing regexp"):
+        compile_go_regex(pattern)
