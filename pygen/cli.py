@@ -1,0 +1,259 @@
+"""``pygen [options] template [dest]``: docker-gen's command line, flags and environment.
+
+Every docker-gen flag is accepted with the same name, default and environment variable, as
+``-flag`` or ``--flag``. Additions are marked "pygen:" in the help text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from pygen import __version__
+from pygen.config import (
+    TemplateConfig,
+    check_signal,
+    load_config_files,
+    parse_filter_items,
+    split_templates,
+)
+from pygen.durations import parse_wait
+from pygen.errors import PygenError, UsageError
+from pygen.flags import FlagSet, ParsedArgs
+from pygen.logs import configure_logging
+
+log = logging.getLogger("pygen")
+
+SYNOPSIS = "[options] template [dest]"
+DESCRIPTION = (
+    "Generate files from Docker container state with Jinja2 templates.\n"
+    "template may list several files separated by ';'; without dest, output goes to stdout."
+)
+
+
+def build_flags() -> FlagSet:
+    flags = FlagSet("pygen", SYNOPSIS, DESCRIPTION)
+    flags.bool("version", "show version")
+    flags.bool("watch", "watch for container changes")
+    flags.string("wait", "minimum and maximum durations to wait (e.g. \"500ms:2s\") before triggering generate",
+                 metavar="string")
+    flags.list("config", "config files with template directives (repeatable; sections are concatenated)",
+               metavar="path")
+    flags.bool("keep-blank-lines", "keep blank lines in the output file")
+    flags.bool("only-exposed", "only include containers with exposed ports")
+    flags.bool("only-published", "only include containers with published ports (implies -only-exposed)")
+    flags.bool("include-stopped", "include stopped containers")
+    flags.list("container-filter", "container filter for inclusion by docker-gen, key=value (repeatable)",
+               metavar="key=value")
+    flags.string("notify", "run command after template is regenerated (e.g. \"restart xyz\")")
+    flags.bool("notify-output", "log the output (stdout/stderr) of notify command")
+    flags.list("notify-sighup", "send HUP signal to container (repeatable)", metavar="container")
+    flags.list("notify-container", "send -notify-signal signal (defaults to 1 / HUP) to container (repeatable)",
+               metavar="container")
+    flags.list("notify-filter", "container filter for notification, key=value (repeatable)", metavar="key=value")
+    flags.int("notify-signal", "signal to send to the notify-container and notify-filter (-1 = restart)", default=1)
+    flags.int("interval", "notify command interval (secs)")
+    flags.string("endpoint", "docker api endpoint (tcp|unix://..). Default unix:///var/run/docker.sock")
+    flags.string("tlscert", "path to TLS client certificate file", metavar="path")
+    flags.string("tlskey", "path to TLS client key file", metavar="path")
+    flags.string("tlscacert", "path to TLS CA certificate file", metavar="path")
+    flags.bool("tlsverify", "verify docker daemon's TLS certicate (default from DOCKER_TLS_VERIFY)")
+    flags.list("event-filter", "additional events filter, key=value (repeatable)", metavar="key=value")
+    # pygen additions
+    flags.bool("atomic", "pygen: write a temp file and rename it over dest (keeps mode and owner) "
+                         "instead of rewriting dest in place")
+    flags.string("check-cmd", "pygen: command run on the staged new content before dest is replaced, "
+                              "a Jinja string with src and dest (e.g. \"nginx -t -c {{ src }}\"); "
+                              "non-zero exit keeps dest and skips notify", metavar="command")
+    flags.string("notify-timeout", "pygen: kill the notify command after this Go duration (e.g. 30s)",
+                 metavar="duration")
+    flags.string("inspect-file", "pygen: read containers from a saved 'docker inspect' JSON array instead "
+                                 "of the daemon", metavar="path")
+    flags.bool("dump-context", "pygen: print the containers as JSON, as docker-gen's {{ json . }} would, and exit")
+    flags.string("log-format", "pygen: text or json", default="text")
+    flags.string("resync-interval", "pygen: with -watch, re-list and re-inspect everything this often "
+                                    "(Go duration, 0 = never)", default="5m", metavar="duration")
+    return flags
+
+
+def _notify_timeout(args: ParsedArgs) -> float:
+    from pygen.durations import parse_go_duration
+
+    text = args["notify-timeout"]
+    if not text:
+        return 0.0
+    try:
+        value = parse_go_duration(text)
+    except ValueError as error:
+        raise UsageError(f"invalid value {text!r} for flag -notify-timeout: {error}") from None
+    if value < 0:
+        raise UsageError("-notify-timeout must not be negative")
+    return value
+
+
+def config_from_flags(args: ParsedArgs) -> TemplateConfig:
+    """The single config a command line without -config describes (spec §1)."""
+    if not args.positional:
+        raise UsageError("no template given")
+    if len(args.positional) > 2:
+        raise UsageError(f"too many arguments: {' '.join(args.positional[2:])}")
+    templates = split_templates(args.positional[0])
+    if not templates:
+        raise UsageError("no template given")
+    dest = args.positional[1] if len(args.positional) > 1 else ""
+    try:
+        wait = parse_wait(args["wait"])
+    except ValueError as error:
+        raise UsageError(f"Error parsing wait interval: {error}") from None
+    if args["interval"] < 0:
+        raise UsageError("-interval must not be negative")
+    try:
+        notify_filter = parse_filter_items(args["notify-filter"])
+        signal_number = check_signal(args["notify-signal"], "-notify-signal")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    notify_containers = {name: 1 for name in args["notify-sighup"]}
+    notify_containers.update({name: signal_number for name in args["notify-container"]})
+    return TemplateConfig(
+        templates=templates,
+        dest=dest,
+        watch=args["watch"],
+        wait=wait,
+        interval=args["interval"],
+        keep_blank_lines=args["keep-blank-lines"],
+        atomic=args["atomic"],
+        check_cmd=args["check-cmd"],
+        notify_cmd=args["notify"],
+        notify_output=args["notify-output"],
+        notify_timeout=_notify_timeout(args),
+        notify_containers=notify_containers,
+        notify_containers_filter=notify_filter,
+        notify_containers_signal=signal_number,
+        **_selection_from_flags(args),
+    )
+
+
+def _selection_from_flags(args: ParsedArgs) -> dict[str, object]:
+    """Which containers the command line selects: filters, DOCKER_CONTAINER_FILTERS, -only-*."""
+    filter_items = list(args["container-filter"])
+    if not filter_items and "DOCKER_CONTAINER_FILTERS" in os.environ:
+        filter_items = [p.strip() for p in os.environ["DOCKER_CONTAINER_FILTERS"].split(",") if p.strip()]
+    try:
+        container_filter = parse_filter_items(filter_items)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return {
+        "container_filter": container_filter,
+        "only_exposed": args["only-exposed"],
+        "only_published": args["only-published"],
+        "include_stopped": args["include-stopped"],
+    }
+
+
+def _configs(args: ParsedArgs) -> list[TemplateConfig]:
+    if args["config"]:
+        ignored = sorted(
+            name for name in args.given
+            if name in {"watch", "wait", "notify", "notify-output", "only-exposed", "only-published",
+                        "include-stopped", "container-filter", "interval", "keep-blank-lines",
+                        "notify-sighup", "notify-container", "notify-filter", "notify-signal",
+                        "atomic", "check-cmd", "notify-timeout"}
+        )
+        if ignored or args.positional:
+            log.warning("With -config, these command-line settings are ignored: %s",
+                        " ".join([f"-{name}" for name in ignored] + args.positional))
+        return load_config_files(args["config"])
+    return [config_from_flags(args)]
+
+
+def _tls(args: ParsedArgs):  # type: ignore[no-untyped-def]
+    """docker-gen's TLS rules: files default to $DOCKER_CERT_PATH or ~/.docker."""
+    from pygen.docker.api import TLSFiles
+
+    cert_dir = os.environ.get("DOCKER_CERT_PATH") or os.path.join(os.path.expanduser("~"), ".docker")
+    cert = args["tlscert"] or os.path.join(cert_dir, "cert.pem")
+    key = args["tlskey"] or os.path.join(cert_dir, "key.pem")
+    ca = args["tlscacert"] or os.path.join(cert_dir, "ca.pem")
+    verify = args["tlsverify"] if args.was_given("tlsverify") else bool(os.environ.get("DOCKER_TLS_VERIFY"))
+    present = [os.path.exists(path) for path in (cert, key, ca)]
+    if not verify and not any(present):
+        return None
+    if verify and not present[2]:
+        raise UsageError("TLS verification was requested, but CA cert does not exist")
+    return TLSFiles(cert if present[0] else "", key if present[1] else "", ca if present[2] else "", verify)
+
+
+def _event_filters(args: ParsedArgs) -> dict[str, list[str]]:
+    try:
+        return parse_filter_items(args["event-filter"])
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _docker_source(args: ParsedArgs, configs: list[TemplateConfig]):  # type: ignore[no-untyped-def]
+    if args["inspect-file"]:
+        from pygen.docker.source import InspectFileSource
+
+        return InspectFileSource(args["inspect-file"])
+    from pygen.docker.api import DEFAULT_ENDPOINT, DockerClient, parse_endpoint
+    from pygen.docker.source import DockerSource
+    from pygen.durations import parse_go_duration
+
+    text = args["endpoint"] or os.environ.get("DOCKER_HOST", "") or DEFAULT_ENDPOINT
+    try:
+        endpoint = parse_endpoint(text)
+        resync = parse_go_duration(args["resync-interval"])
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    client = DockerClient(endpoint, _tls(args))
+    return DockerSource(client, configs, _event_filters(args), resync_interval=resync)
+
+
+def _dump_context(source, args: ParsedArgs) -> int:  # type: ignore[no-untyped-def]
+    """Print the containers the (first) config selects, in docker-gen's ``{{ json . }}`` shape."""
+    from pygen.functions.gojson import go_json
+
+    if args["config"]:
+        config = load_config_files(args["config"])[0]
+    else:
+        config = TemplateConfig(templates=["-"], **_selection_from_flags(args))
+    source.refresh()
+    containers = source.render_input(config).context["containers"]
+    sys.stdout.write(go_json(containers) + "\n")
+    return 0
+
+
+def run(argv: Sequence[str]) -> int:
+    flags = build_flags()
+    args = flags.parse(argv)
+    if args["version"]:
+        print(__version__)
+        return 0
+    configure_logging(args["log-format"])
+    if not args.positional and not args["config"] and not args["dump-context"]:
+        sys.stderr.write(flags.usage())
+        return 1
+    if args["dump-context"]:
+        return _dump_context(_docker_source(args, []), args)
+    from pygen.app import run_configs
+    from pygen.functions.registry import docker_gen_functions
+
+    configs = _configs(args)
+    source = _docker_source(args, configs)
+    return run_configs(configs, source, args["config"], docker_gen_functions())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except UsageError as error:
+        sys.stderr.write(f"pygen: {error}\n")
+        sys.stderr.write(build_flags().usage())
+        return 2
+    except PygenError as error:
+        sys.stderr.write(f"pygen: {error}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,281 @@
+"""The Docker daemon as a state source: full syncs, events, reconnects, container signals.
+
+Start-up and every reconnect open the event stream *first*, then list and inspect everything,
+so nothing that happens in between is missed (registrator's order). After that each event
+re-inspects only the container it names. When the stream ends (docker-py and the daemon end it
+silently when dockerd stops) or a ping fails, the watcher reconnects with a short capped
+backoff and resyncs, and never gives up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pygen.config import TemplateConfig
+from pygen.docker.api import DockerClient, DockerError, NotFound
+from pygen.docker.model import RuntimeContainer, container_from_inspect
+from pygen.docker.state import ContainerStore, build_context
+from pygen.errors import SourceError
+from pygen.job import RenderInput
+
+log = logging.getLogger("pygen")
+
+DEFAULT_EVENTS = ("start", "stop", "die", "health_status")
+STATE_EVENTS = ("create", "destroy", "rename", "pause", "unpause")
+"""Subscribed as well, so the in-memory state never keeps a removed or renamed container."""
+
+INSPECT_WORKERS = 4
+IDLE_PING_SECONDS = 10.0
+BACKOFF_START = 0.1
+BACKOFF_MAX = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The state changed. ``full`` after a (re)sync: render every config, without debounce."""
+
+    reason: str
+    full: bool = False
+
+
+def list_prefilter(configs: list[TemplateConfig]) -> dict[str, list[str]]:
+    """A list filter every config agrees on, to avoid inspecting containers nobody shows.
+
+    When all configs select with the same filters, the daemon applies them; otherwise, when
+    every config restricts ``status``, only the union of those statuses is listed. Containers
+    that start matching later always produce an event, which re-inspects them.
+    """
+    selections = [config.effective_container_filter() for config in configs]
+    if selections and all(selection == selections[0] for selection in selections):
+        return selections[0]
+    statuses: set[str] = set()
+    for filters in selections:
+        if "status" not in filters:
+            return {}
+        statuses.update(filters["status"])
+    return {"status": sorted(statuses)}
+
+
+class DockerSource:
+    """Container state from a live daemon, kept current by events when watching."""
+
+    noun = "containers"
+
+    def __init__(self, client: DockerClient, configs: list[TemplateConfig],
+                 event_filters: dict[str, list[str]] | None = None,
+                 resync_interval: float = 0.0) -> None:
+        self.client = client
+        self.store = ContainerStore()
+        self.configs = configs
+        self.event_filters = event_filters or {}
+        self.resync_interval = resync_interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stream = None
+        self.watching = False
+        self._version_known = False
+
+    # -- full sync ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """List and inspect every container (in parallel); raise SourceError if the daemon fails."""
+        try:
+            if not self._version_known:
+                self._read_version()
+            listed = self.client.containers(list_prefilter(self.configs) or None, all=True)
+            ids = [item["Id"] for item in listed]
+            with ThreadPoolExecutor(INSPECT_WORKERS) as pool:
+                inspects = [result for result in pool.map(self._inspect_or_none, ids) if result]
+            networks = self.client.networks()
+            info = self.client.info()
+        except DockerError as error:
+            raise SourceError(f"Error listing containers: {self.client}: {error}") from None
+        self.store.replace_all(inspects, networks, info)
+
+    def _read_version(self) -> None:
+        self.store.set_version(self.client.version())
+        self._version_known = True
+
+    def _inspect_or_none(self, container_id: str) -> dict[str, Any] | None:
+        try:
+            return self.client.inspect(container_id)
+        except NotFound:
+            return None  # removed between list and inspect
+        except DockerError as error:
+            log.error("Error inspecting container: %s: %s", container_id, error)
+            raise
+
+    def update_container(self, container_id: str) -> None:
+        """Re-inspect one container; drop it if it is gone."""
+        try:
+            inspect = self.client.inspect(container_id)
+        except NotFound:
+            self.store.remove(container_id)
+            return
+        if not self.store.knows_networks(inspect):
+            self.store.set_networks(self.client.networks())
+        self.store.put(inspect)
+
+    # -- templates ------------------------------------------------------------------------------
+
+    def render_input(self, config: TemplateConfig) -> RenderInput:
+        try:
+            return build_context(self.store, config, self._lookup_ids, self._inspect_current)
+        except DockerError as error:
+            raise SourceError(f"Error listing containers: {self.client}: {error}") from None
+
+    def _lookup_ids(self, filters: dict[str, list[str]]) -> list[str]:
+        """Ask the daemon for filters the store cannot evaluate; inspect what it lacks."""
+        ids = [item["Id"] for item in self.client.containers(filters, all=True)]
+        for container_id in ids:
+            if container_id not in self.store:
+                inspect = self._inspect_or_none(container_id)
+                if inspect:
+                    self.store.put(inspect)
+        return ids
+
+    def _inspect_current(self, container_id: str) -> RuntimeContainer | None:
+        found = self.store.find(container_id)
+        if found is not None:
+            return found
+        try:
+            return container_from_inspect(self.client.inspect(container_id))
+        except DockerError:
+            return None
+
+    # -- signalling (pygen.notify.ContainerSignaller) -------------------------------------------
+
+    def signal_container(self, container: str, signal_number: int) -> None:
+        self.client.kill(container, signal_number)
+
+    def restart_container(self, container: str) -> None:
+        self.client.restart(container, 10)
+
+    def running_container_ids(self, filters: dict[str, list[str]]) -> list[str]:
+        return [item["Id"] for item in self.client.containers(filters, all=False)]
+
+    # -- watching -------------------------------------------------------------------------------
+
+    def start(self, on_change: Callable[[Change], None]) -> None:
+        """Follow events in a background thread; ``on_change`` is called after each update."""
+        self.watching = True
+        self._thread = threading.Thread(target=self._watch, args=(on_change,), name="docker-events",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def _subscription(self) -> dict[str, list[str]]:
+        filters = {key: list(values) for key, values in self.event_filters.items()}
+        events = list(DEFAULT_EVENTS) + [e for e in filters.pop("event", []) if e not in DEFAULT_EVENTS]
+        events += [e for e in STATE_EVENTS if e not in events]
+        filters["event"] = events
+        return filters
+
+    def _watch(self, on_change: Callable[[Change], None]) -> None:
+        backoff = BACKOFF_START
+        while not self._stop.is_set():
+            try:
+                self._stream = self.client.events(self._subscription(), idle_timeout=IDLE_PING_SECONDS)
+                log.info("Watching docker events")
+                self.refresh()
+                last_resync = time.monotonic()
+                on_change(Change("connected", full=True))
+                backoff = BACKOFF_START
+                self._follow(on_change, last_resync)
+                if not self._stop.is_set():
+                    log.warning("Docker daemon connection interrupted")
+            except (DockerError, SourceError) as error:
+                if self._stop.is_set():
+                    break
+                log.error("Docker daemon %s unavailable: %s; retrying in %.1fs", self.client, error, backoff)
+            finally:
+                if self._stream is not None:
+                    self._stream.close()
+                    self._stream = None
+            if self._stop.wait(backoff):
+                break
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def _follow(self, on_change: Callable[[Change], None], last_resync: float) -> None:
+        """Apply events until the stream ends or the daemon stops answering pings."""
+        assert self._stream is not None
+        while not self._stop.is_set():
+            try:
+                for event in self._stream:
+                    self._apply(event, on_change)
+                    if self._resync_due(last_resync):
+                        last_resync = self._resync(on_change)
+                return  # the stream ended: the daemon went away
+            except TimeoutError:
+                try:
+                    self.client.ping()
+                except DockerError as error:
+                    log.error("Unable to ping docker daemon: %s", error)
+                    return
+                if self._resync_due(last_resync):
+                    last_resync = self._resync(on_change)
+
+    def _resync_due(self, last_resync: float) -> bool:
+        return bool(self.resync_interval) and time.monotonic() - last_resync >= self.resync_interval
+
+    def _resync(self, on_change: Callable[[Change], None]) -> float:
+        self.refresh()
+        on_change(Change("resync", full=True))
+        return time.monotonic()
+
+    def _apply(self, event: dict[str, Any], on_change: Callable[[Change], None]) -> None:
+        action = str(event.get("Action") or event.get("status") or "")
+        kind = str(event.get("Type") or "container")
+        actor = event.get("Actor") or {}
+        actor_id = str(actor.get("ID") or event.get("id") or "")
+        log.info("Received event %s for %s %s", action, kind, actor_id[:12])
+        container_id = actor_id if kind == "container" else str((actor.get("Attributes") or {}).get("container", ""))
+        if len(container_id) == 64:
+            if action == "destroy":
+                self.store.remove(container_id)
+            else:
+                self.update_container(container_id)
+        on_change(Change(f"{action} {kind} {actor_id[:12]}"))
+
+
+class InspectFileSource:
+    """Containers from a saved ``docker inspect`` JSON array, through the same model and filters.
+
+    Templates can be developed and tested without a daemon: ``pygen -inspect-file x.json t.tmpl``.
+    """
+
+    noun = "containers"
+    watching = False
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.store = ContainerStore()
+
+    def refresh(self) -> None:
+        try:
+            data = json.loads(Path(self.path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise SourceError(f"Unable to read inspect file {self.path}: {error.strerror}") from None
+        except ValueError as error:
+            raise SourceError(f"Unable to read inspect file {self.path}: invalid JSON: {error}") from None
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise SourceError(f"Unable to read inspect file {self.path}: expected a JSON array of objects")
+        self.store.replace_all(data, None)
+
+    def render_input(self, config: TemplateConfig) -> RenderInput:
+        return build_context(self.store, config, None, self.store.find)

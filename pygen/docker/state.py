@@ -1,0 +1,161 @@
+"""The containers a template sees, kept in memory and selected per config by Docker's filters.
+
+docker-gen re-lists and re-inspects every container on every event, so its event-to-file
+latency grows with the number of containers (1.3 s at 500 here). This store is filled once
+(list + inspect) and then updated one container at a time; selecting a config's containers
+is a local filter over the store, in Docker's own order (newest first).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pygen.config import TemplateConfig
+from pygen.docker.current import current_container_id
+from pygen.docker.filters import InvalidFilter, UnsupportedFilter, compile_filters
+from pygen.docker.model import (
+    DockerInfo,
+    RuntimeContainer,
+    container_from_inspect,
+    docker_info_from,
+    internal_network_names,
+)
+from pygen.errors import SourceError
+from pygen.job import RenderInput
+
+IdLookup = Callable[[dict[str, list[str]]], list[str]]
+"""Asks the daemon which container IDs match filters the store cannot evaluate itself."""
+
+
+class ContainerStore:
+    """Inspect data and built containers by ID, guarded by a lock (the watcher thread writes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inspects: dict[str, Mapping[str, Any]] = {}
+        self._containers: dict[str, RuntimeContainer] = {}
+        self._ordered: list[RuntimeContainer] | None = None
+        self._internal_networks: frozenset[str] = frozenset()
+        self._info: Mapping[str, Any] | None = None
+        self._version: Mapping[str, Any] | None = None
+        self.current_id = current_container_id(os.environ.get("HOSTNAME"))
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def replace_all(self, inspects: Iterable[Mapping[str, Any]], networks: list[Mapping[str, Any]] | None,
+                    info: Mapping[str, Any] | None = None) -> None:
+        """A full resync: the store becomes exactly these containers."""
+        internal = internal_network_names(networks) if networks is not None else self._internal_networks
+        built = {}
+        raw = {}
+        for inspect in inspects:
+            container = container_from_inspect(inspect, internal)
+            built[container.ID] = container
+            raw[container.ID] = inspect
+        with self._lock:
+            self._internal_networks = internal
+            self._inspects = raw
+            self._containers = built
+            self._ordered = None
+            if info is not None:
+                self._info = info
+
+    def put(self, inspect: Mapping[str, Any]) -> None:
+        container = container_from_inspect(inspect, self._internal_networks)
+        with self._lock:
+            self._inspects[container.ID] = inspect
+            self._containers[container.ID] = container
+            self._ordered = None
+
+    def remove(self, container_id: str) -> bool:
+        with self._lock:
+            removed = self._containers.pop(container_id, None) is not None
+            self._inspects.pop(container_id, None)
+            if removed:
+                self._ordered = None
+            return removed
+
+    def set_version(self, version: Mapping[str, Any] | None) -> None:
+        self._version = version
+
+    def set_networks(self, networks: list[Mapping[str, Any]]) -> None:
+        self._internal_networks = internal_network_names(networks)
+
+    def knows_networks(self, inspect: Mapping[str, Any]) -> bool:
+        """False when the container is on a network the store has not seen (refresh /networks)."""
+        networks = ((inspect.get("NetworkSettings") or {}).get("Networks") or {}).keys()
+        return all(name in self._known_networks for name in networks)
+
+    @property
+    def _known_networks(self) -> set[str]:
+        names = set(self._internal_networks)
+        for container in self._containers.values():
+            names.update(network.Name for network in container.Networks)
+        return names
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def __contains__(self, container_id: str) -> bool:
+        return container_id in self._containers
+
+    def __len__(self) -> int:
+        return len(self._containers)
+
+    def ordered(self) -> list[tuple[RuntimeContainer, Mapping[str, Any]]]:
+        """Every container with its inspect data, newest first as Docker's list orders them."""
+        with self._lock:
+            if self._ordered is None:
+                self._ordered = sorted(
+                    self._containers.values(), key=lambda c: (c.Created, c.ID), reverse=True
+                )
+            return [(container, self._inspects[container.ID]) for container in self._ordered]
+
+    def select(self, filters: dict[str, list[str]], lookup: IdLookup | None) -> list[RuntimeContainer]:
+        """The containers matching Docker list filters, evaluated locally where possible.
+
+        Filters the store cannot evaluate exactly as dockerd does (``ancestor``, ``since``,
+        a ``name`` regex Python reads differently...) are answered by the daemon through
+        ``lookup``; without a daemon (an inspect file) that is an error naming the key.
+        """
+        try:
+            matches = compile_filters(filters, known_ids=self._containers.keys())
+        except InvalidFilter as error:
+            raise SourceError(f"invalid container filter: {error}") from None
+        except UnsupportedFilter as error:
+            if lookup is None:
+                raise SourceError(
+                    f"container filter {error.key!r} needs a Docker daemon to be evaluated"
+                ) from None
+            allowed = set(lookup(filters))
+            return [c for c, _ in self.ordered() if c.ID in allowed]
+        return [c for c, inspect in self.ordered() if matches(inspect)]
+
+    def docker_info(self) -> DockerInfo:
+        info = docker_info_from(self._info, self._version, self.current_id)
+        if self._info is None:
+            info.NumContainers = len(self._containers)
+        return info
+
+    def find(self, container_id: str) -> RuntimeContainer | None:
+        return self._containers.get(container_id)
+
+
+def build_context(store: ContainerStore, config: TemplateConfig, lookup: IdLookup | None,
+                  current: Callable[[str], RuntimeContainer | None]) -> RenderInput:
+    """The template variables docker-gen offers: containers, Env, Docker, CurrentContainer."""
+    containers = store.select(config.effective_container_filter(), lookup)
+    current_container = None
+    if store.current_id:
+        current_container = next((c for c in containers if c.ID == store.current_id), None)
+        if current_container is None:
+            current_container = current(store.current_id)
+    context = {
+        "containers": containers,
+        "Env": dict(os.environ),
+        "Docker": store.docker_info(),
+        "CurrentContainer": current_container,
+    }
+    return RenderInput(context, len(containers), "containers")

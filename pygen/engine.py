@@ -1,0 +1,302 @@
+"""The loop shared by pygen and etcd-gen: render passes, debounce, intervals, signals, file edits.
+
+Everything that changes the output is serialised through one queue and one thread, so two
+renders of the same destination never overlap. Sources and the file watcher only post
+messages; notifications run in their own workers (pygen.notify.NotifyRunner).
+A failing render is logged with its file and line and the last good output stays: in watch
+mode the process keeps running (docker-gen exits, a long-standing complaint).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pygen.debounce import Debouncer
+from pygen.errors import PygenError, SourceError
+from pygen.job import Job, RenderInput
+from pygen.notify import Notification, NotifyRunner
+
+log = logging.getLogger("pygen")
+
+STOP_NOTIFY_GRACE_SECONDS = 10.0
+
+
+class Source(Protocol):
+    """What the engine needs from a state source (Docker, an inspect file, etcd)."""
+
+    watching: bool
+
+    def refresh(self) -> None: ...
+
+    def render_input(self, config: Any) -> RenderInput: ...
+
+
+class WatchableSource(Source, Protocol):
+    def start(self, on_change: Callable[[Any], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _StateChanged:
+    full: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _FilesChanged:
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reload:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    signal_name: str
+
+
+@dataclass(slots=True)
+class _JobState:
+    job: Job
+    debouncer: Debouncer
+    next_tick: float | None = None
+
+
+@dataclass
+class Engine:
+    """Runs jobs against a source, once or for as long as the process lives."""
+
+    build_jobs: Callable[[], list[Job]]
+    source: Source
+    runner: NotifyRunner
+    config_files: list[str] = field(default_factory=list)
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._states: list[_JobState] = []
+
+    # -- one pass -------------------------------------------------------------------------------
+
+    def render_pass(self, jobs: Iterable[Job], force_notify: bool = False) -> tuple[bool, bool]:
+        """Render each job; notify the changed ones (all with ``force_notify``), deduplicated.
+
+        Returns (all rendered without error, anything changed).
+        """
+        ok = True
+        changed_any = False
+        notifications: dict[Notification, None] = {}
+        for job in jobs:
+            try:
+                changed = job.render(self.source)
+            except PygenError as error:
+                if job.config.dest:
+                    log.error("%s: %s", job.config.dest, error)
+                else:
+                    log.error("%s", error)
+                ok = False
+                continue
+            changed_any |= changed
+            if changed or force_notify:
+                notifications.setdefault(job.notification, None)
+        for notification in notifications:
+            self.runner.submit(notification)
+        return ok, changed_any
+
+    def run_once(self) -> int:
+        """One-shot mode: read the state, render everything, wait for notifications. Exit code."""
+        try:
+            self.source.refresh()
+        except SourceError as error:
+            log.error("%s", error)
+            return 1
+        ok, _ = self.render_pass(self.build_jobs())
+        self.runner.wait_idle()
+        return 0 if ok else 1
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def post_change(self, change: Any) -> None:
+        """Called by a source's watcher thread after it applied a change."""
+        self._queue.put(_StateChanged(bool(getattr(change, "full", False)), str(getattr(change, "reason", ""))))
+
+    def post_files_changed(self, paths: Iterable[str]) -> None:
+        self._queue.put(_FilesChanged(tuple(paths)))
+
+    def request_reload(self) -> None:
+        self._queue.put(_Reload())
+
+    def request_stop(self, signal_name: str = "stop") -> None:
+        self._queue.put(_Stop(signal_name))
+
+    def install_signal_handlers(self) -> None:
+        """SIGHUP reloads and re-renders; SIGTERM/SIGINT stop after the render in progress."""
+        def on_hup(signum: int, frame: Any) -> None:
+            log.info("Received signal: hangup")
+            self.request_reload()
+
+        def on_stop(signum: int, frame: Any) -> None:
+            name = signal.Signals(signum).name
+            log.info("Received signal: %s", "terminated" if name == "SIGTERM" else "interrupt")
+            self.request_stop(name)
+
+        signal.signal(signal.SIGHUP, on_hup)
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+
+    def _load_jobs(self) -> bool:
+        try:
+            jobs = self.build_jobs()
+        except PygenError as error:
+            log.error("%s", error)
+            return False
+        now = self.clock()
+        self._states = [
+            _JobState(job, Debouncer(job.config.wait),
+                      now + job.config.interval if job.config.interval > 0 else None)
+            for job in jobs
+        ]
+        for state in self._states:
+            if state.job.config.interval > 0:
+                log.info("Generating every %d seconds", state.job.config.interval)
+        return True
+
+    def run_forever(self, file_watcher: Any = None) -> int:
+        """Watch and/or interval mode: returns 0 after SIGTERM/SIGINT."""
+        if not self._load_jobs():
+            return 1
+        watch = any(state.job.config.watch for state in self._states)
+        if watch:
+            self.source.start(self.post_change)  # type: ignore[attr-defined]
+        else:
+            self._refresh_and_render_all()
+        if file_watcher is not None:
+            file_watcher.start(self)
+        try:
+            self._loop()
+        finally:
+            if watch:
+                self.source.stop()  # type: ignore[attr-defined]
+            if file_watcher is not None:
+                file_watcher.stop()
+            self.runner.wait_idle(STOP_NOTIFY_GRACE_SECONDS)
+        return 0
+
+    def _refresh_and_render_all(self) -> None:
+        if not self.source.watching:
+            try:
+                self.source.refresh()
+            except SourceError as error:
+                log.error("%s", error)
+                return
+        self.render_pass([state.job for state in self._states])
+
+    def _next_deadline(self) -> float | None:
+        deadlines = [state.debouncer.deadline() for state in self._states]
+        deadlines += [state.next_tick for state in self._states]
+        present = [d for d in deadlines if d is not None]
+        return min(present) if present else None
+
+    def _loop(self) -> None:
+        while True:
+            deadline = self._next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self.clock())
+            try:
+                message = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                message = None
+            if isinstance(message, _Stop):
+                for state in self._states:
+                    state.debouncer.cancel()
+                return
+            if message is not None:
+                self._handle(message)
+            self._fire_due()
+
+    def _handle(self, message: Any) -> None:
+        now = self.clock()
+        if isinstance(message, _StateChanged):
+            if message.full:
+                for state in self._states:
+                    state.debouncer.cancel()
+                self.render_pass([state.job for state in self._states])
+                return
+            immediate = []
+            for state in self._states:
+                if not state.job.config.watch:
+                    continue
+                if state.job.config.wait.enabled:
+                    state.debouncer.event(now)
+                else:
+                    immediate.append(state.job)
+            if immediate:
+                self.render_pass(immediate)
+        elif isinstance(message, _FilesChanged):
+            if any(_same_file(path, config) for path in message.paths for config in self.config_files):
+                self._reload()
+                return
+            affected = [s.job for s in self._states if any(s.job.uses_file(p) for p in message.paths)]
+            if affected:
+                log.info("Template files changed: %s", ", ".join(sorted(set(message.paths))))
+                self._refresh_if_polling()
+                self.render_pass(affected)
+        elif isinstance(message, _Reload):
+            self._reload()
+
+    def _refresh_if_polling(self) -> None:
+        if not self.source.watching:
+            try:
+                self.source.refresh()
+            except SourceError as error:
+                log.error("%s", error)
+
+    def _reload(self) -> None:
+        """SIGHUP or a config edit: reload configs and templates, resync, render all now."""
+        if not self._load_jobs():
+            log.error("Keeping the previous configuration")
+            return
+        try:
+            self.source.refresh()
+        except SourceError as error:
+            log.error("%s", error)
+            return
+        self.render_pass([state.job for state in self._states])
+
+    def _fire_due(self) -> None:
+        now = self.clock()
+        debounced = []
+        for state in self._states:
+            fired = state.debouncer.fire_due(now)
+            if fired:
+                log.info("Debounce %sTimer fired", fired)
+                debounced.append(state.job)
+        if debounced:
+            self.render_pass(debounced)
+        ticking = []
+        for state in self._states:
+            if state.next_tick is not None and state.next_tick <= now:
+                interval = state.job.config.interval
+                while state.next_tick <= now:
+                    state.next_tick += interval
+                ticking.append(state.job)
+        if ticking:
+            self._refresh_if_polling()
+            # docker-gen's -interval notifies even when nothing changed: that is what keeps
+            # registrations with a TTL alive (the register script is re-run every tick).
+            self.render_pass(ticking, force_notify=True)
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    return os.path.abspath(a) == os.path.abspath(b)

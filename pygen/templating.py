@@ -1,0 +1,154 @@
+"""The Jinja side: one template set per config, errors that name the file and line.
+
+docker-gen parses all ``;``-separated files into one set named by basename and starts at the
+first; the others can be reached by basename (here: ``{% include "other.tmpl" %}`` and
+``{% import %}``), and so can files beside the templates. Files are re-read when they change
+on disk (Jinja's auto-reload checks the modification time), so an edited template takes
+effect on the next render, as in docker-gen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pygen.errors import TemplateError, TemplateFunctionError
+
+
+class _NamedFilesLoader(jinja2.BaseLoader):
+    """Loads the configured template files by basename or by the path they were given as."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.by_name: dict[str, str] = {}
+        for path in paths:
+            self.by_name.setdefault(path, path)
+            self.by_name.setdefault(os.path.basename(path), path)
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.by_name.get(template)
+        if path is None:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            modified = os.path.getmtime(path)
+            source = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise jinja2.TemplateNotFound(template) from None
+        except OSError as error:
+            raise TemplateError(f"Unable to read template {path}: {error.strerror}") from None
+        except UnicodeDecodeError as error:
+            raise TemplateError(f"Unable to read template {path}: not UTF-8 ({error.reason})") from None
+
+        def up_to_date() -> bool:
+            try:
+                return os.path.getmtime(path) == modified
+            except OSError:
+                return False
+
+        return source, path, up_to_date
+
+
+def make_environment(paths: list[str], functions: Mapping[str, Callable[..., Any]]) -> jinja2.Environment:
+    """A Jinja environment that knows the template files, their directories, and the functions."""
+    from pygen.functions.registry import install
+
+    directories = list(dict.fromkeys(os.path.dirname(os.path.abspath(path)) for path in paths))
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [_NamedFilesLoader(paths), jinja2.FileSystemLoader(directories)]
+        ),
+        keep_trailing_newline=True,
+        auto_reload=True,
+        autoescape=False,
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+        finalize=_finalize,
+    )
+    install(environment, functions)
+    return environment
+
+
+def _finalize(value: Any) -> Any:
+    """Print values as docker-gen users expect: ``80`` not ``80.0`` (JSON numbers are floats),
+    and nothing for Go-nil instead of Python's ``None``."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        from pygen.functions.gofmt import format_float_g
+
+        return format_float_g(value)
+    return value
+
+
+class TemplateSet:
+    """The templates of one config, rendered from a context dict into text."""
+
+    def __init__(self, paths: list[str], functions: Mapping[str, Callable[..., Any]]) -> None:
+        if not paths:
+            raise TemplateError("no template given")
+        self.paths = list(paths)
+        self.environment = make_environment(self.paths, functions)
+
+    @property
+    def entry(self) -> str:
+        return self.paths[0]
+
+    def uses_file(self, path: str) -> bool:
+        """True for a configured template file, or any file in a template directory.
+
+        Files beside the templates may be included by name, so an edit there counts too.
+        """
+        target = os.path.abspath(path)
+        return any(
+            target == os.path.abspath(own) or os.path.dirname(target) == os.path.dirname(os.path.abspath(own))
+            for own in self.paths
+        )
+
+    def load(self) -> jinja2.Template:
+        """Parse (or fetch from cache) the entry template; raise TemplateError with file:line."""
+        try:
+            return self.environment.get_template(self.entry)
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateError(
+                f"Unable to parse template: {error.filename or self.entry}:{error.lineno}: {error.message}"
+            ) from None
+        except jinja2.TemplateNotFound as error:
+            raise TemplateError(f"Unable to parse template: {error.name}: file not found") from None
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        """Render the entry template; every failure becomes one TemplateError naming file:line."""
+        template = self.load()
+        try:
+            return template.render(context)
+        except TemplateError:
+            raise
+        except jinja2.TemplateSyntaxError as error:  # an included file that does not parse
+            raise TemplateError(
+                f"Unable to parse template: {error.filename or self.entry}:{error.lineno}: {error.message}"
+            ) from None
+        except Exception as error:  # noqa: BLE001 - any runtime failure is a template error
+            location = _template_location(error, self.entry)
+            kind = "" if isinstance(error, (TemplateFunctionError, jinja2.TemplateError)) else (
+                f"{type(error).__name__}: "
+            )
+            raise TemplateError(f"Template error: {location}: {kind}{error}") from None
+
+
+def _template_location(error: BaseException, default: str) -> str:
+    """The innermost template frame of a traceback, as ``file:line``.
+
+    Jinja rewrites tracebacks so that template frames carry the template's file name and
+    line number (their globals hold ``__jinja_exception__``); take the innermost such frame.
+    """
+    location = default
+    traceback = error.__traceback__
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if "__jinja_exception__" in frame.f_globals or "__jinja_template__" in frame.f_globals:
+            location = f"{frame.f_code.co_filename}:{traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return location
