@@ -12,6 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from pygen import __version__
+from pygen.cli_common import (
+    RENDER_FLAG_NAMES,
+    add_common_flags,
+    render_settings,
+    run_main,
+)
 from pygen.config import (
     TemplateConfig,
     check_signal,
@@ -19,8 +25,7 @@ from pygen.config import (
     parse_filter_items,
     split_templates,
 )
-from pygen.durations import parse_wait
-from pygen.errors import PygenError, UsageError
+from pygen.errors import UsageError
 from pygen.flags import FlagSet, ParsedArgs
 from pygen.logs import configure_logging
 
@@ -35,80 +40,35 @@ DESCRIPTION = (
 
 def build_flags() -> FlagSet:
     flags = FlagSet("pygen", SYNOPSIS, DESCRIPTION)
-    flags.bool("version", "show version")
-    flags.bool("watch", "watch for container changes")
-    flags.string("wait", "minimum and maximum durations to wait (e.g. \"500ms:2s\") before triggering generate",
-                 metavar="string")
-    flags.list("config", "config files with template directives (repeatable; sections are concatenated)",
-               metavar="path")
-    flags.bool("keep-blank-lines", "keep blank lines in the output file")
+    add_common_flags(flags, "container")
     flags.bool("only-exposed", "only include containers with exposed ports")
     flags.bool("only-published", "only include containers with published ports (implies -only-exposed)")
     flags.bool("include-stopped", "include stopped containers")
     flags.list("container-filter", "container filter for inclusion by docker-gen, key=value (repeatable)",
                metavar="key=value")
-    flags.string("notify", "run command after template is regenerated (e.g. \"restart xyz\")")
-    flags.bool("notify-output", "log the output (stdout/stderr) of notify command")
     flags.list("notify-sighup", "send HUP signal to container (repeatable)", metavar="container")
     flags.list("notify-container", "send -notify-signal signal (defaults to 1 / HUP) to container (repeatable)",
                metavar="container")
     flags.list("notify-filter", "container filter for notification, key=value (repeatable)", metavar="key=value")
     flags.int("notify-signal", "signal to send to the notify-container and notify-filter (-1 = restart)", default=1)
-    flags.int("interval", "notify command interval (secs)")
     flags.string("endpoint", "docker api endpoint (tcp|unix://..). Default unix:///var/run/docker.sock")
     flags.string("tlscert", "path to TLS client certificate file", metavar="path")
     flags.string("tlskey", "path to TLS client key file", metavar="path")
     flags.string("tlscacert", "path to TLS CA certificate file", metavar="path")
     flags.bool("tlsverify", "verify docker daemon's TLS certicate (default from DOCKER_TLS_VERIFY)")
     flags.list("event-filter", "additional events filter, key=value (repeatable)", metavar="key=value")
-    # pygen additions
-    flags.bool("atomic", "pygen: write a temp file and rename it over dest (keeps mode and owner) "
-                         "instead of rewriting dest in place")
-    flags.string("check-cmd", "pygen: command run on the staged new content before dest is replaced, "
-                              "a Jinja string with src and dest (e.g. \"nginx -t -c {{ src }}\"); "
-                              "non-zero exit keeps dest and skips notify", metavar="command")
-    flags.string("notify-timeout", "pygen: kill the notify command after this Go duration (e.g. 30s)",
-                 metavar="duration")
     flags.string("inspect-file", "pygen: read containers from a saved 'docker inspect' JSON array instead "
                                  "of the daemon", metavar="path")
-    flags.bool("dump-context", "pygen: print the containers as JSON, as docker-gen's {{ json . }} would, and exit")
-    flags.string("log-format", "pygen: text or json", default="text")
     flags.string("resync-interval", "pygen: with -watch, re-list and re-inspect everything this often "
                                     "(Go duration, 0 = never)", default="5m", metavar="duration")
     return flags
 
 
-def _notify_timeout(args: ParsedArgs) -> float:
-    from pygen.durations import parse_go_duration
-
-    text = args["notify-timeout"]
-    if not text:
-        return 0.0
-    try:
-        value = parse_go_duration(text)
-    except ValueError as error:
-        raise UsageError(f"invalid value {text!r} for flag -notify-timeout: {error}") from None
-    if value < 0:
-        raise UsageError("-notify-timeout must not be negative")
-    return value
-
-
 def config_from_flags(args: ParsedArgs) -> TemplateConfig:
     """The single config a command line without -config describes (spec §1)."""
-    if not args.positional:
-        raise UsageError("no template given")
-    if len(args.positional) > 2:
-        raise UsageError(f"too many arguments: {' '.join(args.positional[2:])}")
-    templates = split_templates(args.positional[0])
+    templates = split_templates(args.positional[0]) if args.positional else []
     if not templates:
         raise UsageError("no template given")
-    dest = args.positional[1] if len(args.positional) > 1 else ""
-    try:
-        wait = parse_wait(args["wait"])
-    except ValueError as error:
-        raise UsageError(f"Error parsing wait interval: {error}") from None
-    if args["interval"] < 0:
-        raise UsageError("-interval must not be negative")
     try:
         notify_filter = parse_filter_items(args["notify-filter"])
         signal_number = check_signal(args["notify-signal"], "-notify-signal")
@@ -118,19 +78,10 @@ def config_from_flags(args: ParsedArgs) -> TemplateConfig:
     notify_containers.update({name: signal_number for name in args["notify-container"]})
     return TemplateConfig(
         templates=templates,
-        dest=dest,
-        watch=args["watch"],
-        wait=wait,
-        interval=args["interval"],
-        keep_blank_lines=args["keep-blank-lines"],
-        atomic=args["atomic"],
-        check_cmd=args["check-cmd"],
-        notify_cmd=args["notify"],
-        notify_output=args["notify-output"],
-        notify_timeout=_notify_timeout(args),
         notify_containers=notify_containers,
         notify_containers_filter=notify_filter,
         notify_containers_signal=signal_number,
+        **render_settings(args),
         **_selection_from_flags(args),
     )
 
@@ -156,10 +107,9 @@ def _configs(args: ParsedArgs) -> list[TemplateConfig]:
     if args["config"]:
         ignored = sorted(
             name for name in args.given
-            if name in {"watch", "wait", "notify", "notify-output", "only-exposed", "only-published",
-                        "include-stopped", "container-filter", "interval", "keep-blank-lines",
-                        "notify-sighup", "notify-container", "notify-filter", "notify-signal",
-                        "atomic", "check-cmd", "notify-timeout"}
+            if name in RENDER_FLAG_NAMES | {"only-exposed", "only-published", "include-stopped",
+                                             "container-filter", "notify-sighup", "notify-container",
+                                             "notify-filter", "notify-signal"}
         )
         if ignored or args.positional:
             log.warning("With -config, these command-line settings are ignored: %s",
@@ -246,14 +196,4 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except UsageError as error:
-        sys.stderr.write(f"pygen: {error}\n")
-        sys.stderr.write(build_flags().usage())
-        return 2
-    except PygenError as error:
-        sys.stderr.write(f"pygen: {error}\n")
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_main("pygen", run, lambda: build_flags().usage(), argv)
