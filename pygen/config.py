@@ -11,7 +11,6 @@ silently becoming SIGKILL.
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -233,6 +232,8 @@ def load_config_file(path: str | Path) -> list[TemplateConfig]:
         raise ConfigError(f"Error loading config {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise ConfigError(f"Error loading config {path}: not UTF-8 ({error.reason})") from None
+    import tomllib  # only config mode pays for the TOML parser
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
 
@@ -88,6 +90,8 @@ class TLSFiles:
     verify: bool = False
 
     def context(self) -> ssl.SSLContext:
+        import ssl  # only TLS endpoints pay for it
+
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         if self.ca:
@@ -240,7 +244,9 @@ class DockerClient:
             try:
                 connection.send(method, target, payload)
                 status, headers = connection.read_head()
-                data = b"".join(connection.iter_body(headers))
+                # 204 and 304 never have a body (RFC 9112 §6.3), and no Content-Length either:
+                # reading "until close" would hang on a keep-alive connection (kill, restart).
+                data = b"" if status in (204, 304) else b"".join(connection.iter_body(headers))
             except (DockerUnreachable, TimeoutError) as error:
                 connection.close()
                 # A pooled keep-alive connection may have been closed by the daemon: retry once

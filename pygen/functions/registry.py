@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,7 +22,6 @@ import jinja2.defaults
 
 from pygen.errors import TemplateFunctionError
 from pygen.functions import (
-    confd,
     files,
     gobuiltins,
     grouping,
@@ -35,6 +35,8 @@ from pygen.functions import (
     validation,
 )
 from pygen.functions.values import nil
+
+_log = logging.getLogger("pygen")
 
 #: Jinja's own filters keep their names: `x|default("y")`, `x|join(",")`, `x|length` behave as in
 #: any Jinja template, while the same names called as functions (globals) are docker-gen's.
@@ -78,6 +80,20 @@ def _arity_problem(function: Callable[..., Any], args: tuple[Any, ...], kwargs: 
     except ValueError:
         return None
     return None
+
+
+def warn(*parts: Any) -> str:
+    """``warn("service", name, "skipped")``: log one warning line through the ``pygen`` logger and
+    return "" so it can sit anywhere in a template.
+
+    Why: a template that drops bad input (an invalid service name, a port two services claim) must
+    say so where operators look, in the log, and not only in a comment of the output file. The
+    parts are joined with spaces, and every non-printable character is escaped, so data from Docker
+    or etcd cannot forge extra log lines.
+    """
+    text = " ".join("" if part is None else str(part) for part in parts)
+    _log.warning("%s", "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text))
+    return ""
 
 
 def _docker_gen_table() -> dict[str, Callable[..., Any]]:
@@ -180,6 +196,8 @@ def _docker_gen_table() -> dict[str, Callable[..., Any]]:
         "printf": gobuiltins.printf,
         "index": gobuiltins.index,
         "len": gobuiltins.length,
+        # pygen additions
+        "warn": warn,
     }
 
 
@@ -215,6 +233,8 @@ def confd_functions(kv: Mapping[str, str]) -> dict[str, Callable[..., Any]]:
     ========== ============================================ ==========================================
     """
     table = docker_gen_functions()
+    from pygen.functions import confd  # only etcd-gen needs it
+
     store = confd.KVStoreFunctions(kv)
     for name, function in {**confd.confd_helpers(), **store.functions()}.items():
         table[name] = _wrap(name, function)

@@ -11,8 +11,20 @@ from typing import Any
 
 from pygen.errors import TemplateFunctionError
 from pygen.functions.gojson import go_json, parse_go_json
-from pygen.functions.goyaml import dump_yaml, load_yaml
 from pygen.functions.values import as_str, nil
+
+
+def load_yaml(text: str) -> Any:
+    """PyYAML costs 40 ms to import: only templates that use YAML pay for it."""
+    from pygen.functions.goyaml import load_yaml as load
+
+    return load(text)
+
+
+def dump_yaml(value: Any) -> str:
+    from pygen.functions.goyaml import dump_yaml as dump
+
+    return dump(value)
 
 
 def json_(value: Any) -> str:
