@@ -41,6 +41,8 @@ class ContainerStore:
         self._internal_networks: frozenset[str] = frozenset()
         self._info: Mapping[str, Any] | None = None
         self._version: Mapping[str, Any] | None = None
+        self.synced = False
+        """True after the first full sync: before it, an empty store means "unknown", not "none"."""
         self.current_id = current_container_id(os.environ.get("HOSTNAME"))
 
     # -- writing ------------------------------------------------------------------------------
@@ -62,6 +64,7 @@ class ContainerStore:
             self._ordered = None
             if info is not None:
                 self._info = info
+            self.synced = True
 
     def put(self, inspect: Mapping[str, Any]) -> None:
         container = container_from_inspect(inspect, self._internal_networks)
@@ -145,7 +148,13 @@ class ContainerStore:
 
 def build_context(store: ContainerStore, config: TemplateConfig, lookup: IdLookup | None,
                   current: Callable[[str], RuntimeContainer | None]) -> RenderInput:
-    """The template variables docker-gen offers: containers, Env, Docker, CurrentContainer."""
+    """The template variables docker-gen offers: containers, Env, Docker, CurrentContainer.
+
+    Refuses to build a context before the first full sync, so a daemon that is down at
+    start-up can never produce an empty file.
+    """
+    if not store.synced:
+        raise SourceError("Docker state not read yet (daemon not reachable); keeping the current file")
     containers = store.select(config.effective_container_filter(), lookup)
     current_container = None
     if store.current_id:
