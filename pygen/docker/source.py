@@ -246,9 +246,36 @@ class DockerSource:
         if len(container_id) == 64:
             if action == "destroy":
                 self.store.remove(container_id)
+            elif action == "die" and container_id in self.store:
+                exit_code = _int((actor.get("Attributes") or {}).get("exitCode"))
+                generation = self.store.mark_stopped(container_id, exit_code)
+                if generation is not None:
+                    self._confirm(container_id, generation, on_change)
             else:
                 self.update_container(container_id)
         on_change(Change(f"{action} {kind} {actor_id[:12]}"))
+
+    def _confirm(self, container_id: str, generation: int, on_change: Callable[[Change], None]) -> None:
+        """Inspect a container that just died off the event thread, and apply it if still current."""
+        def work() -> None:
+            try:
+                inspect = self.client.inspect(container_id)
+            except NotFound:
+                return  # a destroy event follows and removes it
+            except DockerError as error:
+                log.error("Error inspecting container: %s: %s", container_id, error)
+                return
+            if self.store.put(inspect, if_generation=generation):
+                on_change(Change(f"inspected {container_id[:12]}"))
+
+        threading.Thread(target=work, name="inspect-after-die", daemon=True).start()
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 class InspectFileSource:

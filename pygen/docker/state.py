@@ -37,6 +37,8 @@ class ContainerStore:
         self._lock = threading.Lock()
         self._inspects: dict[str, Mapping[str, Any]] = {}
         self._containers: dict[str, RuntimeContainer] = {}
+        self._generations: dict[str, int] = {}
+        """Bumped on every change of a container, so a slow inspect cannot undo a newer event."""
         self._ordered: list[RuntimeContainer] | None = None
         self._internal_networks: frozenset[str] = frozenset()
         self._info: Mapping[str, Any] | None = None
@@ -66,15 +68,57 @@ class ContainerStore:
                 self._info = info
             self.synced = True
 
-    def put(self, inspect: Mapping[str, Any]) -> None:
+    def put(self, inspect: Mapping[str, Any], if_generation: int | None = None) -> bool:
+        """Store fresh inspect data; with ``if_generation``, only if nothing newer arrived since."""
         container = container_from_inspect(inspect, self._internal_networks)
         with self._lock:
+            if if_generation is not None and self._generations.get(container.ID, 0) != if_generation:
+                return False
             self._inspects[container.ID] = inspect
             self._containers[container.ID] = container
+            self._generations[container.ID] = self._generations.get(container.ID, 0) + 1
             self._ordered = None
+            return True
+
+    def mark_stopped(self, container_id: str, exit_code: int) -> int | None:
+        """Apply a ``die`` event at once, without asking the daemon; return the new generation.
+
+        Inspecting a container that just died blocks in dockerd until its network is torn
+        down (0.6-0.9 s measured here), so the known consequences of a stop are applied
+        right away: not running, status exited, no port bindings, no addresses. A background
+        inspect then replaces this guess with the daemon's data unless a newer event won.
+        """
+        with self._lock:
+            inspect = self._inspects.get(container_id)
+            if inspect is None:
+                return None
+            patched = dict(inspect)
+            state = dict(patched.get("State") or {})
+            state.update(Running=False, Paused=False, Restarting=False, Status="exited", ExitCode=exit_code)
+            patched["State"] = state
+            settings = dict(patched.get("NetworkSettings") or {})
+            settings["Ports"] = {}
+            for legacy in ("IPAddress", "Gateway", "GlobalIPv6Address", "IPv6Gateway", "LinkLocalIPv6Address"):
+                if legacy in settings:
+                    settings[legacy] = ""
+            settings["Networks"] = {
+                name: {**network, "IPAddress": "", "Gateway": "", "GlobalIPv6Address": "",
+                       "IPv6Gateway": "", "EndpointID": "", "MacAddress": "", "IPPrefixLen": 0,
+                       "GlobalIPv6PrefixLen": 0}
+                for name, network in (settings.get("Networks") or {}).items()
+            }
+            patched["NetworkSettings"] = settings
+            container = container_from_inspect(patched, self._internal_networks)
+            self._inspects[container_id] = patched
+            self._containers[container_id] = container
+            generation = self._generations.get(container_id, 0) + 1
+            self._generations[container_id] = generation
+            self._ordered = None
+            return generation
 
     def remove(self, container_id: str) -> bool:
         with self._lock:
+            self._generations[container_id] = self._generations.get(container_id, 0) + 1
             removed = self._containers.pop(container_id, None) is not None
             self._inspects.pop(container_id, None)
             if removed:

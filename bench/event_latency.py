@@ -1,0 +1,147 @@
+"""Watch-mode benchmark: Docker event -> destination rewritten, and the idle cost.
+
+With N labelled containers running, ``pygen -watch`` renders the nginx-proxy-like template.
+One extra container is started and killed repeatedly; each time, the latency is the file's
+mtime minus the ``timeNano`` of the daemon's start/die event for it (both wall clock).
+Then pygen sits idle for a while and its CPU time and RSS are read from /proc.
+
+    .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 40] [--idle 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import containers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "examples/nginx-proxy/nginx.conf.j2"
+PYGEN = ROOT / ".venv/bin/pygen"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def event_times(container_id: str, stop: threading.Event, sink: list[tuple[str, int]]) -> None:
+    """Record (action, timeNano) of start/die events of one container via `docker events`."""
+    process = subprocess.Popen(
+        ["docker", "events", "--format", "{{json .}}", "--filter", f"container={container_id}",
+         "--filter", "event=start", "--filter", "event=die"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    while not stop.is_set():
+        line = process.stdout.readline()
+        if not line:
+            break
+        event = json.loads(line)
+        sink.append((event["Action"], int(event["timeNano"])))
+    process.terminate()
+
+
+def wait_for_mtime_change(path: str, previous: int, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            current = os.stat(path).st_mtime_ns
+        except FileNotFoundError:
+            current = 0
+        if current != previous:
+            return current
+        time.sleep(0.0005)
+    raise TimeoutError(f"{path} was not rewritten within {timeout}s")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
+    containers.ensure(count)
+    probe = subprocess.run(
+        ["docker", "create", "--label", containers.LABEL, "-e", "VIRTUAL_HOST=probe.example.com",
+         containers.IMAGE], check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory() as directory:
+        dest = os.path.join(directory, "nginx.conf")
+        pygen = subprocess.Popen(
+            [str(PYGEN), "-watch", "-container-filter", f"label={containers.LABEL}", str(TEMPLATE), dest],
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            mtime = wait_for_mtime_change(dest, 0, timeout=60)
+            time.sleep(1.0)  # let the initial sync settle
+            events: list[tuple[str, int]] = []
+            stop = threading.Event()
+            listener = threading.Thread(target=event_times, args=(probe, stop, events), daemon=True)
+            listener.start()
+            time.sleep(0.5)
+            latencies = []
+            for _ in range(rounds):
+                for command in (["docker", "start", probe], ["docker", "kill", probe]):
+                    seen = len(events)
+                    subprocess.run(command, check=True, capture_output=True)
+                    mtime = wait_for_mtime_change(dest, mtime)
+                    deadline = time.monotonic() + 5
+                    while len(events) <= seen and time.monotonic() < deadline:
+                        time.sleep(0.001)
+                    latencies.append((mtime - events[seen][1]) / 1e6)
+            stop.set()
+            time.sleep(1.0)
+            cpu_before = cpu_seconds(pygen.pid)
+            time.sleep(idle)
+            idle_cpu = cpu_seconds(pygen.pid) - cpu_before
+            rss = rss_mib(pygen.pid)
+        finally:
+            pygen.send_signal(signal.SIGTERM)
+            pygen.wait(timeout=10)
+            subprocess.run(["docker", "rm", "-f", probe], capture_output=True)
+    latencies.sort()
+    return {
+        "count": count,
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "max": latencies[-1],
+        "idle_cpu": idle_cpu,
+        "rss": rss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("counts", nargs="*", type=int, default=[10, 100, 500])
+    parser.add_argument("--rounds", type=int, default=40, help="start+kill pairs per count")
+    parser.add_argument("--idle", type=float, default=30.0, help="idle seconds for the CPU figure")
+    parser.add_argument("--keep", action="store_true")
+    options = parser.parse_args()
+    print("| containers | p50 ms | p99 ms | max ms | idle CPU s | RSS MiB |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    try:
+        for count in options.counts:
+            r = measure(count, options.rounds, options.idle)
+            print(f"| {count} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {r['idle_cpu']:.3f} "
+                  f"| {r['rss']:.1f} |", flush=True)
+    finally:
+        if not options.keep:
+            containers.remove_all()
+
+
+if __name__ == "__main__":
+    main()
