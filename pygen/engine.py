@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import queue
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,9 +38,18 @@ class Source(Protocol):
 
 
 class WatchableSource(Source, Protocol):
-    def start(self, on_change: Callable[[Any], None]) -> None: ...
+    def start(self, on_change: Callable[[Change], None]) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Posted by a source after it applied a change. ``full`` after a (re)sync: render every
+    config at once, without debounce (docker-gen does the same after a reconnect)."""
+
+    reason: str
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +134,9 @@ class Engine:
 
     # -- the loop -------------------------------------------------------------------------------
 
-    def post_change(self, change: Any) -> None:
+    def post_change(self, change: Change) -> None:
         """Called by a source's watcher thread after it applied a change."""
-        self._queue.put(_StateChanged(bool(getattr(change, "full", False)), str(getattr(change, "reason", ""))))
+        self._queue.put(_StateChanged(change.full, change.reason))
 
     def post_files_changed(self, paths: Iterable[str]) -> None:
         self._queue.put(_FilesChanged(tuple(paths)))

@@ -53,15 +53,29 @@ class _NamedFilesLoader(jinja2.BaseLoader):
         return source, path, up_to_date
 
 
+class _RecordingLoader(jinja2.ChoiceLoader):
+    """Remembers every file a render loaded, so only edits of those files trigger a re-render."""
+
+    def __init__(self, loaders: list[jinja2.BaseLoader]) -> None:
+        super().__init__(loaders)
+        self.loaded: set[str] = set()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, up_to_date = super().get_source(environment, template)
+        if filename:
+            self.loaded.add(os.path.abspath(filename))
+        return source, filename, up_to_date
+
+
 def make_environment(paths: list[str], functions: Mapping[str, Callable[..., Any]]) -> jinja2.Environment:
     """A Jinja environment that knows the template files, their directories, and the functions."""
     from pygen.functions.registry import install
 
     directories = list(dict.fromkeys(os.path.dirname(os.path.abspath(path)) for path in paths))
     environment = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [_NamedFilesLoader(paths), jinja2.FileSystemLoader(directories)]
-        ),
+        loader=_RecordingLoader([_NamedFilesLoader(paths), jinja2.FileSystemLoader(directories)]),
         keep_trailing_newline=True,
         auto_reload=True,
         autoescape=False,
@@ -98,15 +112,11 @@ class TemplateSet:
         return self.paths[0]
 
     def uses_file(self, path: str) -> bool:
-        """True for a configured template file, or any file in a template directory.
-
-        Files beside the templates may be included by name, so an edit there counts too.
-        """
+        """True for a configured template file, or a file a render included or imported."""
         target = os.path.abspath(path)
-        return any(
-            target == os.path.abspath(own) or os.path.dirname(target) == os.path.dirname(os.path.abspath(own))
-            for own in self.paths
-        )
+        loader = self.environment.loader
+        loaded = loader.loaded if isinstance(loader, _RecordingLoader) else set()
+        return target in loaded or any(target == os.path.abspath(own) for own in self.paths)
 
     def load(self) -> jinja2.Template:
         """Parse (or fetch from cache) the entry template; raise TemplateError with file:line."""

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from pygen.config import TemplateConfig
 from pygen.docker.api import DockerClient, DockerError, NotFound
 from pygen.docker.model import RuntimeContainer, container_from_inspect
 from pygen.docker.state import ContainerStore, build_context
+from pygen.engine import Change
 from pygen.errors import SourceError
 from pygen.job import RenderInput
 
@@ -36,14 +36,6 @@ INSPECT_WORKERS = 4
 IDLE_PING_SECONDS = 10.0
 BACKOFF_START = 0.1
 BACKOFF_MAX = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """The state changed. ``full`` after a (re)sync: render every config, without debounce."""
-
-    reason: str
-    full: bool = False
 
 
 def list_prefilter(configs: list[TemplateConfig]) -> dict[str, list[str]]:

@@ -70,7 +70,9 @@ def assert_stops_cleanly(p: PygenProcess, within: float = 3.0) -> str:
 
 
 def start_watching(pygen_bg, case: str, tmpl: Path, dest: Path, *extra: str, env: dict | None = None):
-    p = pygen_bg.start("-watch", *select(case), *extra, tmpl, dest, env=env)
+    # Other tests' containers on the same daemon must not trigger renders of this one.
+    own_events = ("-event-filter", f"label={CASE_LABEL}={case}")
+    p = pygen_bg.start("-watch", *select(case), *own_events, *extra, tmpl, dest, env=env)
     p.wait_log("Watching docker events")
     p.wait_log(GENERATED)
     return p
