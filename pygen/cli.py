@@ -11,10 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pygen import __version__
 from pygen.cli_common import (
     RENDER_FLAG_NAMES,
     add_common_flags,
+    parse_command_line,
     render_settings,
     run_main,
 )
@@ -27,7 +27,6 @@ from pygen.config import (
 )
 from pygen.errors import UsageError
 from pygen.flags import FlagSet, ParsedArgs
-from pygen.logs import configure_logging
 
 log = logging.getLogger("pygen")
 
@@ -176,15 +175,9 @@ def _dump_context(source, args: ParsedArgs) -> int:  # type: ignore[no-untyped-d
 
 
 def run(argv: Sequence[str]) -> int:
-    flags = build_flags()
-    args = flags.parse(argv)
-    if args["version"]:
-        print(__version__)
-        return 0
-    configure_logging(args["log-format"])
-    if not args.positional and not args["config"] and not args["dump-context"]:
-        sys.stderr.write(flags.usage())
-        return 1
+    args = parse_command_line(build_flags(), argv)
+    if isinstance(args, int):
+        return args
     if args["dump-context"]:
         return _dump_context(_docker_source(args, []), args)
     from pygen.app import run_configs

@@ -73,6 +73,28 @@ def render_settings(args: ParsedArgs) -> dict[str, Any]:
     }
 
 
+def parse_command_line(flags: FlagSet, argv: Sequence[str]) -> ParsedArgs | int:
+    """Parse; answer -version and a missing template (usage, exit 1, as docker-gen) directly.
+
+    Returns the parsed arguments, or the exit code when there is nothing more to do.
+    """
+    from pygen import __version__
+    from pygen.logs import configure_logging
+
+    args = flags.parse(argv)
+    if args["version"]:
+        print(__version__)
+        return 0
+    try:
+        configure_logging(args["log-format"])
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if not args.positional and not args["config"] and not args["dump-context"]:
+        sys.stderr.write(flags.usage())
+        return 1
+    return args
+
+
 def run_main(program: str, run: Callable[[Sequence[str]], int], usage: Callable[[], str],
              argv: Sequence[str] | None) -> int:
     """Exit codes: 2 for usage errors (with usage), 1 for one-line errors, 130 on ^C."""

@@ -201,13 +201,8 @@ class Engine:
         return 0
 
     def _refresh_and_render_all(self) -> None:
-        if not self.source.watching:
-            try:
-                self.source.refresh()
-            except SourceError as error:
-                log.error("%s", error)
-                return
-        self.render_pass([state.job for state in self._states])
+        if self._refresh_if_polling():
+            self.render_pass([state.job for state in self._states])
 
     def _next_deadline(self) -> float | None:
         deadlines = [state.debouncer.deadline() for state in self._states]
@@ -261,12 +256,16 @@ class Engine:
         elif isinstance(message, _Reload):
             self._reload()
 
-    def _refresh_if_polling(self) -> None:
-        if not self.source.watching:
-            try:
-                self.source.refresh()
-            except SourceError as error:
-                log.error("%s", error)
+    def _refresh_if_polling(self) -> bool:
+        """A source without a watcher is re-read before each render; False if that failed."""
+        if self.source.watching:
+            return True
+        try:
+            self.source.refresh()
+        except SourceError as error:
+            log.error("%s", error)
+            return False
+        return True
 
     def _reload(self) -> None:
         """SIGHUP or a config edit: reload configs and templates, resync, render all now."""

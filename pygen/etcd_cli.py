@@ -12,12 +12,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pygen import __version__
-from pygen.cli_common import add_common_flags, render_settings, run_main
+from pygen.cli_common import (
+    add_common_flags,
+    parse_command_line,
+    render_settings,
+    run_main,
+)
 from pygen.config import TemplateConfig, load_config_files, split_templates
 from pygen.errors import UsageError
 from pygen.flags import FlagSet, ParsedArgs
-from pygen.logs import configure_logging
 
 log = logging.getLogger("pygen")
 
@@ -87,15 +90,9 @@ def _store_client(args: ParsedArgs):  # type: ignore[no-untyped-def]
 
 
 def run(argv: Sequence[str]) -> int:
-    flags = build_flags()
-    args = flags.parse(argv)
-    if args["version"]:
-        print(__version__)
-        return 0
-    configure_logging(args["log-format"])
-    if not args.positional and not args["config"] and not args["dump-context"]:
-        sys.stderr.write(flags.usage())
-        return 1
+    args = parse_command_line(build_flags(), argv)
+    if isinstance(args, int):
+        return args
     configs = load_config_files(args["config"]) if args["config"] else [config_from_flags(args)]
     for config in configs:
         if not config.prefixes:
