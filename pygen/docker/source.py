@@ -78,23 +78,25 @@ class DockerSource:
     # -- full sync ------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """List and inspect every container (in parallel); raise SourceError if the daemon fails."""
+        """List and inspect every container; raise SourceError if the daemon fails.
+
+        The version, info and networks calls run beside the list, and the inspects run on
+        several keep-alive connections at once: dockerd answers them in parallel.
+        """
         try:
-            if not self._version_known:
-                self._read_version()
-            listed = self.client.containers(list_prefilter(self.configs) or None, all=True)
-            ids = [item["Id"] for item in listed]
             with ThreadPoolExecutor(INSPECT_WORKERS) as pool:
+                version = None if self._version_known else pool.submit(self.client.version)
+                info = pool.submit(self.client.info)
+                networks = pool.submit(self.client.networks)
+                listed = self.client.containers(list_prefilter(self.configs) or None, all=True)
+                ids = [item["Id"] for item in listed]
                 inspects = [result for result in pool.map(self._inspect_or_none, ids) if result]
-            networks = self.client.networks()
-            info = self.client.info()
+                if version is not None:
+                    self.store.set_version(version.result())
+                    self._version_known = True
+                self.store.replace_all(inspects, networks.result(), info.result())
         except DockerError as error:
             raise SourceError(f"Error listing containers: {self.client}: {error}") from None
-        self.store.replace_all(inspects, networks, info)
-
-    def _read_version(self) -> None:
-        self.store.set_version(self.client.version())
-        self._version_known = True
 
     def _inspect_or_none(self, container_id: str) -> dict[str, Any] | None:
         try:
