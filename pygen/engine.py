@@ -91,7 +91,9 @@ class Engine:
     clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue()
+        # SimpleQueue.put is reentrant: the signal handlers, which run on this same thread,
+        # may call it while the loop is inside get() (a Queue could deadlock on its mutex).
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._states: list[_JobState] = []
 
     # -- one pass -------------------------------------------------------------------------------
