@@ -50,12 +50,15 @@ class Change:
 
     reason: str
     full: bool = False
+    subject: str = ""
+    """What changed (a container ID), when the source can tell which configs it concerns."""
 
 
 @dataclass(frozen=True, slots=True)
 class _StateChanged:
     full: bool
     reason: str
+    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +141,7 @@ class Engine:
 
     def post_change(self, change: Change) -> None:
         """Called by a source's watcher thread after it applied a change."""
-        self._queue.put(_StateChanged(change.full, change.reason))
+        self._queue.put(_StateChanged(change.full, change.reason, change.subject))
 
     def post_files_changed(self, paths: Iterable[str]) -> None:
         self._queue.put(_FilesChanged(tuple(paths)))
@@ -240,6 +243,8 @@ class Engine:
             for state in self._states:
                 if not state.job.config.watch:
                     continue
+                if message.subject and not self._concerns(state.job, message.subject):
+                    continue
                 if state.job.config.wait.enabled:
                     state.debouncer.event(now)
                 else:
@@ -257,6 +262,18 @@ class Engine:
                 self.render_pass(affected)
         elif isinstance(message, _Reload):
             self._reload()
+
+    def _concerns(self, job: Job, subject: str) -> bool:
+        """Whether a change of ``subject`` can change this job's output.
+
+        It can if the job showed it last time, or if the job's selection would show it now.
+        A container that neither was nor is selected (another project's, a stopped one) does
+        not cost a render: with hundreds of containers that is most events.
+        """
+        if subject in job.last_subjects:
+            return True
+        selects = getattr(self.source, "selects", None)
+        return selects is None or bool(selects(job.config, subject))
 
     def _refresh_if_polling(self) -> bool:
         """A source without a watcher is re-read before each render; False if that failed."""

@@ -30,6 +30,8 @@ class RenderInput:
     context: Mapping[str, Any]
     count: int
     noun: str = "containers"
+    subjects: frozenset[str] = frozenset()
+    """The IDs of what the context shows (containers), to tell which later changes matter."""
 
 
 class StateSource(Protocol):
@@ -69,6 +71,7 @@ class Job:
                 filter_signal=config.notify_containers_signal,
             ),
         )
+        self.last_subjects: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -81,6 +84,7 @@ class Job:
     def render(self, source: StateSource) -> bool:
         """Render and write; True when the destination changed. Raises PygenError subclasses."""
         data = source.render_input(self.config)
+        self.last_subjects = data.subjects
         text = self.templates.render(data.context)
         if not self.config.keep_blank_lines:
             text = remove_blank_lines(text)

@@ -126,6 +126,10 @@ class DockerSource:
         except DockerError as error:
             raise SourceError(f"Error listing containers: {self.client}: {error}") from None
 
+    def selects(self, config: TemplateConfig, container_id: str) -> bool:
+        """Whether this config's selection includes the container (engine: skip other events)."""
+        return self.store.matches(config.effective_container_filter(), container_id)
+
     def _lookup_ids(self, filters: dict[str, list[str]]) -> list[str]:
         """Ask the daemon for filters the store cannot evaluate; inspect what it lacks."""
         ids = [item["Id"] for item in self.client.containers(filters, all=True)]
@@ -247,7 +251,8 @@ class DockerSource:
                     self._confirm(container_id, generation, on_change)
             else:
                 self.update_container(container_id)
-        on_change(Change(f"{action} {kind} {actor_id[:12]}"))
+        subject = container_id if len(container_id) == 64 else ""
+        on_change(Change(f"{action} {kind} {actor_id[:12]}", subject=subject))
 
     def _confirm(self, container_id: str, generation: int, on_change: Callable[[Change], None]) -> None:
         """Inspect a container that just died off the event thread, and apply it if still current."""
@@ -260,7 +265,7 @@ class DockerSource:
                 log.error("Error inspecting container: %s: %s", container_id, error)
                 return
             if self.store.put(inspect, if_generation=generation):
-                on_change(Change(f"inspected {container_id[:12]}"))
+                on_change(Change(f"inspected {container_id[:12]}", subject=container_id))
 
         threading.Thread(target=work, name="inspect-after-die", daemon=True).start()
 

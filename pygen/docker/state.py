@@ -180,6 +180,16 @@ class ContainerStore:
             return [c for c, _ in self.ordered() if c.ID in allowed]
         return [c for c, inspect in self.ordered() if matches(inspect)]
 
+    def matches(self, filters: dict[str, list[str]], container_id: str) -> bool:
+        """Whether one container passes the filters now; True when that needs the daemon."""
+        inspect = self._inspects.get(container_id)
+        if inspect is None:
+            return False
+        try:
+            return compile_filters(filters, known_ids=self._containers.keys())(inspect)
+        except UnsupportedFilter:
+            return True
+
     def docker_info(self) -> DockerInfo:
         info = docker_info_from(self._info, self._version, self.current_id)
         if self._info is None:
@@ -211,4 +221,4 @@ def build_context(store: ContainerStore, config: TemplateConfig, lookup: IdLooku
         "Docker": store.docker_info(),
         "CurrentContainer": current_container,
     }
-    return RenderInput(context, len(containers), "containers")
+    return RenderInput(context, len(containers), "containers", frozenset(c.ID for c in containers))

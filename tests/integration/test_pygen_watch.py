@@ -268,3 +268,21 @@ def test_hanging_notify_times_out_and_the_loop_goes_on(containers, case, tmp_pat
     assert count_lines(marker) == 2
     assert p.alive()
     assert_stops_cleanly(p)
+
+
+def test_events_of_unselected_containers_cost_no_render(containers, case, tmp_path, pygen_bg):
+    """A container the config neither showed nor selects does not trigger a render at all."""
+    tmpl, dest = write(tmp_path / "t" / "names.tmpl", NAMES_TMPL), tmp_path / "names.txt"
+    # No -event-filter here: pygen sees every container event on the daemon.
+    p = pygen_bg.start("-watch", *select(case), tmpl, dest)
+    p.wait_log("Watching docker events")
+    p.wait_log(GENERATED)
+    renders_before = p.count(GENERATED) + p.count("did not change")
+    other = containers.run("unselected", labels={CASE_LABEL: case + "-other"}, publish_ip=None)
+    p.wait_log(f"Received event start for container {other.short_id}")
+    mine = containers.run("selected", labels={CASE_LABEL: case}, publish_ip=None)
+    wait_file(dest, f"{mine.name}\n", timeout=5)
+    # exactly one render: the selected container's start (its create event changes nothing shown
+    # either, as a created container is not running)
+    assert p.count(GENERATED) + p.count("did not change") == renders_before + 1
+    assert_stops_cleanly(p)
