@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pygen.config import TemplateConfig, load_config_files
+from pygen.config import TemplateConfig, load_config_files, runs_forever
 from pygen.engine import Engine, Source
 from pygen.job import Job
 from pygen.notify import NotifyRunner
+from pygen.prefetch import BackgroundRefresh
 
 
 def run_configs(configs: list[TemplateConfig], source: Source, config_files: list[str],
-                functions: Mapping[str, Callable[..., Any]]) -> int:
+                functions: Mapping[str, Callable[..., Any]],
+                prefetch: BackgroundRefresh | None = None) -> int:
     """One-shot when no config watches or ticks; otherwise the loop, until SIGTERM/SIGINT."""
     loaded = {"first": True}
 
@@ -28,8 +30,8 @@ def run_configs(configs: list[TemplateConfig], source: Source, config_files: lis
 
     runner = NotifyRunner(source if hasattr(source, "signal_container") else None)  # type: ignore[arg-type]
     engine = Engine(build_jobs, source, runner, config_files=list(config_files))
-    if not any(config.watch or config.interval > 0 for config in configs):
-        return engine.run_once()
+    if not runs_forever(configs):
+        return engine.run_once(prefetch)
     from pygen.filewatch import FileWatcher
 
     engine.install_signal_handlers()

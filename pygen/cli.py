@@ -23,10 +23,12 @@ from pygen.config import (
     check_signal,
     load_config_files,
     parse_filter_items,
+    runs_forever,
     split_templates,
 )
 from pygen.errors import UsageError
 from pygen.flags import FlagSet, ParsedArgs
+from pygen.prefetch import BackgroundRefresh
 
 log = logging.getLogger("pygen")
 
@@ -180,12 +182,14 @@ def run(argv: Sequence[str]) -> int:
         return args
     if args["dump-context"]:
         return _dump_context(_docker_source(args, []), args)
+    configs = _configs(args)
+    source = _docker_source(args, configs)
+    # One-shot: read the daemon while Jinja2 is imported and the templates compile.
+    prefetch = None if runs_forever(configs) else BackgroundRefresh(source)
     from pygen.app import run_configs
     from pygen.functions.registry import docker_gen_functions
 
-    configs = _configs(args)
-    source = _docker_source(args, configs)
-    return run_configs(configs, source, args["config"], docker_gen_functions())
+    return run_configs(configs, source, args["config"], docker_gen_functions(), prefetch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -73,6 +73,11 @@ class TemplateConfig:
         return filters
 
 
+def runs_forever(configs: list[TemplateConfig]) -> bool:
+    """A run with a watching or ticking config is a daemon; otherwise it renders once."""
+    return any(config.watch or config.interval > 0 for config in configs)
+
+
 def split_templates(value: str) -> list[str]:
     """docker-gen accepts several template files joined with ``;``."""
     return [part for part in (piece.strip() for piece in value.split(";")) if part]

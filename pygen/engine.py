@@ -21,6 +21,7 @@ from pygen.debounce import Debouncer
 from pygen.errors import PygenError, SourceError
 from pygen.job import Job, RenderInput
 from pygen.notify import Notification, NotifyRunner
+from pygen.prefetch import BackgroundRefresh
 
 log = logging.getLogger("pygen")
 
@@ -126,14 +127,23 @@ class Engine:
             self.runner.submit(notification)
         return ok, changed_any
 
-    def run_once(self) -> int:
-        """One-shot mode: read the state, render everything, wait for notifications. Exit code."""
+    def run_once(self, prefetch: BackgroundRefresh | None = None) -> int:
+        """One-shot mode: read the state, render everything, wait for notifications. Exit code.
+
+        With ``prefetch`` (a read already under way), the templates are compiled meanwhile.
+        """
+        jobs = self.build_jobs()
+        for job in jobs:
+            job.templates.compile_quietly()
         try:
-            self.source.refresh()
+            if prefetch is not None:
+                prefetch.wait()
+            else:
+                self.source.refresh()
         except SourceError as error:
             log.error("%s", error)
             return 1
-        ok, _ = self.render_pass(self.build_jobs())
+        ok, _ = self.render_pass(jobs)
         self.runner.wait_idle()
         return 0 if ok else 1
 

@@ -129,6 +129,13 @@ class TemplateSet:
         except jinja2.TemplateNotFound as error:
             raise TemplateError(f"Unable to parse template: {error.name}: file not found") from None
 
+    def compile_quietly(self) -> None:
+        """Parse ahead of time; a broken template is reported by the render that needs it."""
+        try:
+            self.load()
+        except TemplateError:
+            pass
+
     def render(self, context: Mapping[str, Any]) -> str:
         """Render the entry template; every failure becomes one TemplateError naming file:line."""
         template = self.load()
