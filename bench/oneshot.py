@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import containers  # noqa: E402
+import containers
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples/nginx-proxy/nginx.conf.j2"
@@ -28,17 +27,18 @@ PYGEN = ROOT / ".venv/bin/pygen"
 
 
 def run_once(dest: str) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one pygen process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and peak RSS (KiB) of one pygen process (its own rusage, via wait4)."""
     started = time.perf_counter()
-    subprocess.run(
+    process = subprocess.Popen(
         [str(PYGEN), "-container-filter", f"label={containers.LABEL}", str(TEMPLATE), dest],
-        check=True, stderr=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    # ru_maxrss of children is the max over all waited-for children: run each measurement in
-    # a fresh wrapper so the figure belongs to this run only.
-    return wall, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"pygen exited with {process.returncode}")
+    return wall, usage.ru_maxrss
 
 
 def measure(count: int, runs: int) -> dict[str, float]:
