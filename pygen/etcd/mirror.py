@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from pygen.etcd.keys import selects_any
+from pygen.etcd.keys import covers, selects_any
 from pygen.etcd.store import KeyEvent, Snapshot
 
 
@@ -58,8 +58,14 @@ class Mirror:
         return changed
 
     def select(self, prefixes: Sequence[str]) -> dict[str, bytes]:
-        """A copy of the keys ``prefixes`` select."""
+        """A copy of the keys ``prefixes`` select.
+
+        The mirror holds only keys its own prefixes select, so asking with prefixes that cover
+        all of those (the usual single-config case) is a plain copy, not a test per key.
+        """
         with self._lock:
+            if all(any(covers(wanted, own) for wanted in prefixes) for own in self.prefixes):
+                return dict(self._kv)
             return {key: value for key, value in self._kv.items() if selects_any(prefixes, key)}
 
     def __len__(self) -> int:
