@@ -61,10 +61,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.helpers import proc_util  # noqa: E402
-from tests.helpers.etcd_util import EtcdSingle  # noqa: E402
-from tests.helpers.haproxy_util import HAProxy  # noqa: E402
-from tests.helpers.net_util import free_port  # noqa: E402
+from tests.helpers import proc_util
+from tests.helpers.etcd_util import EtcdSingle
+from tests.helpers.haproxy_util import HAProxy
+from tests.helpers.net_util import free_port
 
 PYTHON = ROOT / ".venv/bin/python"
 PYGEN = ROOT / ".venv/bin/pygen"

@@ -55,7 +55,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.helpers.etcd_util import EtcdSingle  # noqa: E402
+from tests.helpers.etcd_util import EtcdSingle
 
 ETCD_GEN = ROOT / ".venv/bin/etcd-gen"
 PYTHON = ROOT / ".venv/bin/python"

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import containers  # noqa: E402
+import containers
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples/nginx-proxy/nginx.conf.j2"
