@@ -175,9 +175,14 @@ class DockerSource:
         if stream is not None:
             stream.close()
 
+    def _requested_events(self) -> list[str]:
+        """docker-gen's events plus the user's -event-filter event=... additions."""
+        extra = self.event_filters.get("event", [])
+        return list(DEFAULT_EVENTS) + [e for e in extra if e not in DEFAULT_EVENTS]
+
     def _subscription(self) -> dict[str, list[str]]:
-        filters = {key: list(values) for key, values in self.event_filters.items()}
-        events = list(DEFAULT_EVENTS) + [e for e in filters.pop("event", []) if e not in DEFAULT_EVENTS]
+        filters = {key: list(values) for key, values in self.event_filters.items() if key != "event"}
+        events = self._requested_events()
         events += [e for e in STATE_EVENTS if e not in events]
         filters["event"] = events
         return filters
@@ -239,6 +244,8 @@ class DockerSource:
         kind = str(event.get("Type") or "container")
         actor = event.get("Actor") or {}
         actor_id = str(actor.get("ID") or event.get("id") or "")
+        if kind != "container" and not any(action.startswith(e) for e in self._requested_events()):
+            return  # a network/volume create or destroy, matched only by our own state events
         log.info("Received event %s for %s %s", action, kind, actor_id[:12])
         container_id = actor_id if kind == "container" else str((actor.get("Attributes") or {}).get("container", ""))
         if len(container_id) == 64:
