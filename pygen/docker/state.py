@@ -41,6 +41,9 @@ class ContainerStore:
         """Bumped on every change of a container, so a slow inspect cannot undo a newer event."""
         self._ordered: list[RuntimeContainer] | None = None
         self._internal_networks: frozenset[str] = frozenset()
+        self._network_names: frozenset[str] = frozenset()
+        """Every network in the last ``GET /networks`` list: a container on another one means
+        a new network, whose ``Internal`` flag the store does not know yet."""
         self._info: Mapping[str, Any] | None = None
         self._version: Mapping[str, Any] | None = None
         self.synced = False
@@ -61,6 +64,8 @@ class ContainerStore:
             raw[container.ID] = inspect
         with self._lock:
             self._internal_networks = internal
+            if networks is not None:
+                self._network_names = _names(networks)
             self._inspects = raw
             self._containers = built
             self._ordered = None
@@ -130,18 +135,12 @@ class ContainerStore:
 
     def set_networks(self, networks: list[Mapping[str, Any]]) -> None:
         self._internal_networks = internal_network_names(networks)
+        self._network_names = _names(networks)
 
     def knows_networks(self, inspect: Mapping[str, Any]) -> bool:
         """False when the container is on a network the store has not seen (refresh /networks)."""
         networks = ((inspect.get("NetworkSettings") or {}).get("Networks") or {}).keys()
-        return all(name in self._known_networks for name in networks)
-
-    @property
-    def _known_networks(self) -> set[str]:
-        names = set(self._internal_networks)
-        for container in self._containers.values():
-            names.update(network.Name for network in container.Networks)
-        return names
+        return all(name in self._network_names for name in networks)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -198,6 +197,10 @@ class ContainerStore:
 
     def find(self, container_id: str) -> RuntimeContainer | None:
         return self._containers.get(container_id)
+
+
+def _names(networks: list[Mapping[str, Any]]) -> frozenset[str]:
+    return frozenset(network.get("Name", "") for network in networks if network)
 
 
 def build_context(store: ContainerStore, config: TemplateConfig, lookup: IdLookup | None,
