@@ -336,10 +336,10 @@ def phases(etcd: Etcd, endpoint: str, work: Path, runs: int) -> None:
             started = time.perf_counter()
             subprocess.run([str(PYTHON), "-c", code], check=True, env=env())
             times[label].append(time.perf_counter() - started)
-    measure_import = "import time; t = time.perf_counter(); import etcd3gw; print(time.perf_counter() - t)"
+    measure_import = "import time; t = time.perf_counter(); import pygen.etcd.v3; print(time.perf_counter() - t)"
     for _ in range(runs):
         out = subprocess.run([str(PYTHON), "-c", measure_import], check=True, env=env(), capture_output=True, text=True)
-        times["  of which importing etcd3gw (requests, urllib3, futurist, ...), timed inside"].append(float(out.stdout))
+        times["  of which importing the v3 client (pygen.etcd.v3, pygen.http1), timed inside"].append(float(out.stdout))
     config = TemplateConfig(templates=[str(work / "big.j2")], dest=str(work / "phases.out"), prefixes=[BIG])
     client = make_store_client("v3", [endpoint])
     source = EtcdSource(client, [config])
@@ -404,13 +404,13 @@ def profile(etcd: Etcd, endpoint: str, work: Path, big: dict[str, object], chang
             phases[f"imports, via {_frame(importer[1]) if len(importer) > 1 else _frame(top or names[0])}"] += count
         elif any(f.startswith("EtcdV3Client.read ") for f in names):
             below = names[max(k for k, f in enumerate(names) if "pygen/" in f):]
-            if any(f.startswith("Response.json ") for f in below):
+            if any(f.startswith("loads ") for f in below):
                 phases["etcd read: JSON decoding of the answer (pygen/etcd/v3.py:EtcdV3Client._send > "
-                       "requests Response.json)"] += count
+                       "json.loads)"] += count
             elif any(f.startswith("b64decode ") for f in below):
                 phases["etcd read: base64 decoding (pygen/etcd/v3.py:unb64, pygen/etcd/keys.py:from_bytes)"] += count
-            elif any(f.startswith("Session.") for f in below):
-                phases[f"etcd read: HTTP exchange ({_frame(below[0])} > requests)"] += count
+            elif any(f.startswith(("ConnectionPool.", "Connection.")) for f in below):
+                phases[f"etcd read: HTTP exchange ({_frame(below[0])} > pygen/http1.py)"] += count
             else:
                 phases[f"etcd read: {_frame(below[0])}"] += count
         elif any(f.startswith("Job.render ") for f in names):

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
+
+from pygen.http1 import Address, ConnectionLost, ConnectionPool, Stream
 
 if TYPE_CHECKING:
     import ssl
@@ -105,173 +105,47 @@ class TLSFiles:
         return context
 
 
-class _Connection:
-    """One HTTP/1.1 keep-alive connection; not thread-safe (the pool hands it to one thread)."""
-
-    def __init__(self, endpoint: Endpoint, tls: ssl.SSLContext | None, timeout: float | None) -> None:
-        try:
-            if endpoint.scheme == "unix":
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.settimeout(timeout)
-                sock.connect(endpoint.address)
-            else:
-                sock = socket.create_connection((endpoint.address, endpoint.port), timeout=timeout)
-                if tls is not None:
-                    sock = tls.wrap_socket(sock, server_hostname=endpoint.address)
-        except OSError as error:
-            raise DockerUnreachable(f"cannot connect to {endpoint}: {error.strerror or error}") from None
-        self.sock = sock
-        self.buffer = b""
-        self.endpoint = endpoint
-
-    def close(self) -> None:
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def send(self, method: str, target: str, body: bytes | None) -> None:
-        head = f"{method} {target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: pygen\r\n"
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        elif method == "POST":
-            head += "Content-Length: 0\r\n"
-        try:
-            self.sock.sendall(head.encode("latin-1") + b"\r\n" + (body or b""))
-        except OSError as error:
-            raise DockerUnreachable(f"lost connection to {self.endpoint}: {error}") from None
-
-    def _fill(self) -> None:
-        try:
-            chunk = self.sock.recv(262144)
-        except TimeoutError:
-            raise
-        except OSError as error:
-            raise DockerUnreachable(f"lost connection to {self.endpoint}: {error}") from None
-        if not chunk:
-            raise DockerUnreachable(f"connection to {self.endpoint} closed")
-        self.buffer += chunk
-
-    def read_line(self) -> bytes:
-        while True:
-            index = self.buffer.find(b"\r\n")
-            if index >= 0:
-                line, self.buffer = self.buffer[:index], self.buffer[index + 2:]
-                return line
-            self._fill()
-
-    def read_exact(self, size: int) -> bytes:
-        while len(self.buffer) < size:
-            self._fill()
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
-        return data
-
-    def read_head(self) -> tuple[int, dict[str, str]]:
-        status_line = self.read_line().decode("latin-1")
-        try:
-            status = int(status_line.split(" ", 2)[1])
-        except (IndexError, ValueError):
-            raise DockerUnreachable(f"bad HTTP response from {self.endpoint}: {status_line!r}") from None
-        headers: dict[str, str] = {}
-        while True:
-            line = self.read_line()
-            if not line:
-                return status, headers
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-
-    def iter_body(self, headers: dict[str, str]) -> Iterator[bytes]:
-        """Yield body pieces: whole body, or one chunk at a time for chunked streams."""
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            while True:
-                size = int(self.read_line().split(b";")[0], 16)
-                if size == 0:
-                    self.read_line()
-                    return
-                data = self.read_exact(size)
-                self.read_exact(2)
-                yield data
-        elif "content-length" in headers:
-            yield self.read_exact(int(headers["content-length"]))
-        else:
-            while True:
-                try:
-                    self._fill()
-                except DockerUnreachable:
-                    break
-            data, self.buffer = self.buffer, b""
-            yield data
-
-
 class DockerClient:
     """The Engine API calls pygen needs. Thread-safe: idle connections are pooled."""
 
     def __init__(self, endpoint: Endpoint, tls: TLSFiles | None = None, timeout: float = 30.0) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
-        self._tls = tls.context() if (tls is not None and endpoint.scheme == "tcp") else None
-        self._idle: list[_Connection] = []
-        self._lock = threading.Lock()
+        address = Address(path=endpoint.address) if endpoint.scheme == "unix" else Address(endpoint.address,
+                                                                                              endpoint.port)
+        context = tls.context() if (tls is not None and endpoint.scheme == "tcp") else None
+        self._pool = ConnectionPool(address, context, timeout=timeout, host_header="docker")
 
     def __str__(self) -> str:
         return str(self.endpoint)
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _acquire(self) -> _Connection:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return _Connection(self.endpoint, self._tls, self.timeout)
-
-    def _release(self, connection: _Connection) -> None:
-        with self._lock:
-            self._idle.append(connection)
-
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
+        self._pool.close()
 
     def request(self, method: str, path: str, query: dict[str, Any] | None = None,
                 body: Any = None) -> Any:
         """Send a request, return the decoded JSON body (None when empty); raise on errors."""
         target = path + ("?" + urlencode(query) if query else "")
         payload = None if body is None else json.dumps(body).encode()
-        for attempt in (1, 2):
-            connection = self._acquire()
-            try:
-                connection.send(method, target, payload)
-                status, headers = connection.read_head()
-                # 204 and 304 never have a body (RFC 9112 §6.3), and no Content-Length either:
-                # reading "until close" would hang on a keep-alive connection (kill, restart).
-                data = b"" if status in (204, 304) else b"".join(connection.iter_body(headers))
-            except (DockerUnreachable, TimeoutError) as error:
-                connection.close()
-                # A pooled keep-alive connection may have been closed by the daemon: retry once
-                # on a fresh connection, never twice.
-                if attempt == 1 and not isinstance(error, TimeoutError):
-                    continue
-                if isinstance(error, TimeoutError):
-                    raise DockerUnreachable(f"{self.endpoint} did not answer in {self.timeout:g}s") from None
-                raise
-            if headers.get("connection", "").lower() == "close":
-                connection.close()
-            else:
-                self._release(connection)
-            break
-        if status >= 400:
-            message = _error_message(data)
-            if status == 404:
-                raise NotFound(status, message)
-            raise DockerAPIError(status, message)
-        if not data:
+        try:
+            response = self._pool.request(method, target, payload)
+        except ConnectionLost as error:
+            raise DockerUnreachable(str(error)) from None
+        except TimeoutError:
+            raise DockerUnreachable(f"{self.endpoint} did not answer in {self.timeout:g}s") from None
+        if response.status >= 400:
+            message = _error_message(response.body)
+            if response.status == 404:
+                raise NotFound(response.status, message)
+            raise DockerAPIError(response.status, message)
+        if not response.body:
             return None
         try:
-            return json.loads(data)
+            return json.loads(response.body)
         except ValueError:
-            return data.decode(errors="replace")
+            return response.body.decode(errors="replace")
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -311,22 +185,21 @@ class DockerClient:
             query["filters"] = json.dumps(filters)
         if since:
             query["since"] = since
-        connection = _Connection(self.endpoint, self._tls, self.timeout)
+        target = "/events" + ("?" + urlencode(query) if query else "")
         try:
-            connection.send("GET", "/events" + ("?" + urlencode(query) if query else ""), None)
-            status, headers = connection.read_head()
+            stream = self._pool.stream("GET", target, idle_timeout=idle_timeout)
+        except ConnectionLost as error:
+            raise DockerUnreachable(str(error)) from None
         except TimeoutError:
-            connection.close()
             raise DockerUnreachable(f"{self.endpoint} did not answer in {self.timeout:g}s") from None
-        except DockerError:
-            connection.close()
-            raise
-        if status >= 400:
-            data = b"".join(connection.iter_body(headers))
-            connection.close()
-            raise DockerAPIError(status, _error_message(data))
-        connection.sock.settimeout(idle_timeout)
-        return EventStream(connection, headers)
+        if stream.status >= 400:
+            try:
+                data = stream.read()
+            except (ConnectionLost, TimeoutError):
+                data = b""
+            stream.close()
+            raise DockerAPIError(stream.status, _error_message(data))
+        return EventStream(stream)
 
 
 class EventStream:
@@ -336,23 +209,17 @@ class EventStream:
     so the caller can ping the daemon (a silent half-dead connection would block forever).
     """
 
-    def __init__(self, connection: _Connection, headers: dict[str, str]) -> None:
-        self._connection = connection
-        self._headers = headers
-        self._pending = b""
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
 
     def close(self) -> None:
-        self._connection.close()
+        self._stream.close()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         try:
-            for chunk in self._connection.iter_body(self._headers):
-                self._pending += chunk
-                while b"\n" in self._pending:
-                    line, self._pending = self._pending.split(b"\n", 1)
-                    if line.strip():
-                        yield json.loads(line)
-        except DockerUnreachable:
+            for line in self._stream.lines():
+                yield json.loads(line)
+        except ConnectionLost:
             return
 
 

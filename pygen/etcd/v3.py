@@ -1,41 +1,42 @@
-"""etcd v3 over its JSON gateway (``/v3/...``), with etcd3gw underneath for what it does well.
+"""etcd v3 over its JSON gateway (``/v3/...``, etcd 3.4 or newer), on pygen's own HTTP client.
 
-etcd3gw (pure Python, maintained) discovers the gateway path (``/v3/`` since etcd 3.4) and
-builds the URLs. Everything it gets wrong for a long-running watcher is done here
-(services.md, "etcd clients for Python"):
+What a long-running watcher needs from a client, and generic gateway clients such as etcd3gw
+get wrong (services.md, "etcd clients for Python"):
 
-* **Several endpoints.** etcd3gw talks to one; we rotate through the list on connection
-  errors, timeouts and "no leader" answers, and remember the member that worked.
-* **TLS that the environment cannot override.** One ``requests.Session`` with
-  ``trust_env=False`` (``REQUESTS_CA_BUNDLE`` and proxy variables would otherwise win),
-  ``verify=<ca>`` and ``cert=(crt, key)``.
+* **Several endpoints.** We rotate through the list on connection errors, timeouts and "no
+  leader" answers, and remember the member that worked.
+* **TLS that the environment cannot override.** Only the ``-cacert``, ``-cert`` and ``-key``
+  given count: no ``REQUESTS_CA_BUNDLE``, no proxy variables (``pygen.http1`` reads neither).
 * **User/password auth.** A token from ``/v3/auth/authenticate``, sent as ``Authorization``,
   fetched again when etcd answers 401 (simple tokens expire after 5 idle minutes).
 * **Consistent reads of several prefixes.** One read-only transaction with a range per
   prefix, so every key comes from the same revision (chunks of ``max_txn_ops`` beyond 128
   prefixes, the later chunks pinned to the first one's revision).
 * **Bytes, not text.** Keys and values are base64 on the wire; keys become ``str`` with
-  ``surrogateescape`` (exact round trip), values stay ``bytes``. etcd3gw encodes ``str`` keys
-  as Latin-1, so its key helpers are not used.
+  ``surrogateescape`` (exact round trip), values stay ``bytes``.
 * **Its own watch** (``pygen.etcd.v3watch``): etcd3gw's watch blocks forever when its
   endpoint dies.
+* **Start-up cost.** The register script pygen renders is a new process on every change; on
+  etcd3gw (requests, urllib3, futurist...) its imports took 185 ms of the 500 ms budget from
+  ``docker run`` to the first answer. ``pygen.http1`` imports nothing beyond the socket module.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
-
-import etcd3gw
-import requests
-from etcd3gw import exceptions as gw_exceptions
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pygen.etcd import keys
 from pygen.etcd.endpoints import Endpoint, EndpointRing, parse_endpoint
-from pygen.etcd.store import KeyEvent, Snapshot, StoreError, StoreUnavailable, short_reason
+from pygen.etcd.store import KeyEvent, Snapshot, StoreError, StoreUnavailable
+from pygen.http1 import Address, ConnectionLost, ConnectionPool, Stream
+
+if TYPE_CHECKING:
+    import ssl
 
 log = logging.getLogger("pygen")
 
@@ -105,11 +106,9 @@ class EtcdV3Client:
             raise ValueError("an etcd client certificate needs both the certificate and its key")
         if bool(user) != bool(password):
             raise ValueError("etcd authentication needs both a user and a password")
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.verify = cacert or True
-        if cert and key:
-            self.session.cert = (cert, key)
+        self.cacert = cacert
+        self.cert = cert
+        self.key = key
         self.user = user
         self._password = password
         self.timeout = timeout
@@ -117,10 +116,12 @@ class EtcdV3Client:
         self.idle_timeout = idle_timeout
         self.unavailable_grace = unavailable_grace
         self.max_txn_ops = max_txn_ops
-        self._gateways: dict[Endpoint, etcd3gw.Etcd3Client] = {}
+        self._pools: dict[Endpoint, ConnectionPool] = {}
+        self._pools_lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
         self._token: str | None = None
         self._auth_lock = threading.Lock()
-        self._streams: set[requests.Response] = set()
+        self._streams: set[Stream] = set()
         self._streams_lock = threading.Lock()
 
     def describe(self) -> str:
@@ -131,18 +132,32 @@ class EtcdV3Client:
 
     # -- HTTP plumbing --------------------------------------------------------------------------
 
-    def url(self, endpoint: Endpoint, path: str) -> str:
-        """The gateway URL of ``path`` on ``endpoint`` (etcd3gw discovers ``/v3/`` vs older)."""
-        gateway = self._gateways.get(endpoint)
-        if gateway is None:
-            gateway = etcd3gw.Etcd3Client(host=endpoint.host, port=endpoint.port,
-                                          protocol=endpoint.scheme, session=self.session,
-                                          timeout=(self.connect_timeout, self.timeout))
-            self._gateways[endpoint] = gateway
-        try:
-            return gateway.get_url(path)
-        except gw_exceptions.Etcd3Exception as error:  # its /version discovery failed
-            raise Transient(short_reason(Exception(error.detail_text or str(error) or "no answer"))) from None
+    def tls_context(self) -> ssl.SSLContext:
+        """Server verification against ``cacert`` (else the system's CAs), hostname checked,
+        and the client certificate when given; built on first use, once."""
+        if self._tls is None:
+            import ssl  # plain-HTTP clients do not pay for it
+
+            try:
+                context = ssl.create_default_context(cafile=self.cacert or None)
+                if self.cert and self.key:
+                    context.load_cert_chain(self.cert, self.key)
+            except OSError as error:  # a missing or unreadable file: a setup error, not a retry
+                files = ", ".join(f for f in (self.cacert, self.cert, self.key) if f)
+                raise StoreError(f"etcd TLS files ({files}): {error.strerror or error}") from None
+            self._tls = context
+        return self._tls
+
+    def pool(self, endpoint: Endpoint) -> ConnectionPool:
+        """The kept-alive connections to one member."""
+        with self._pools_lock:
+            pool = self._pools.get(endpoint)
+            if pool is None:
+                tls = self.tls_context() if endpoint.scheme == "https" else None
+                pool = ConnectionPool(Address(endpoint.host, endpoint.port, scheme=endpoint.scheme), tls,
+                                      timeout=self.timeout, connect_timeout=self.connect_timeout)
+                self._pools[endpoint] = pool
+            return pool
 
     def auth_headers(self, endpoint: Endpoint) -> dict[str, str]:
         if not self.user:
@@ -172,31 +187,37 @@ class EtcdV3Client:
               headers: dict[str, str]) -> dict[str, Any]:
         """One POST to one endpoint; Transient for what another endpoint might answer."""
         try:
-            response = self.session.post(self.url(endpoint, path), json=body, headers=headers,
-                                         timeout=(self.connect_timeout, self.timeout))
-        except requests.RequestException as error:
-            raise Transient(short_reason(error)) from None
-        if response.status_code == 200:
+            response = self.pool(endpoint).request("POST", "/v3" + path, json.dumps(body).encode(), headers)
+        except ConnectionLost as error:
+            raise Transient(error.reason) from None
+        except TimeoutError:
+            raise Transient(f"no answer within {self.timeout:g}s") from None
+        if response.status == 200:
             try:
-                return response.json()
+                return json.loads(response.body)
             except ValueError:
                 raise Transient("answer is not JSON") from None
+        self.raise_refusal(endpoint, path, response.status, response.body)
+        raise AssertionError("unreachable")
+
+    def raise_refusal(self, endpoint: Endpoint, path: str, status: int, body: bytes) -> None:
+        """Turn an error answer into the exception that says what to do about it."""
         try:
-            code, message = grpc_error(response.json())
+            code, message = grpc_error(json.loads(body))
         except ValueError:
-            code, message = 0, response.text.strip()[:200]
-        message = message or f"HTTP {response.status_code}"
+            code, message = 0, body.decode(errors="replace").strip()[:200]
+        message = message or f"HTTP {status}"
         if code == _GRPC_OUT_OF_RANGE:
             raise RevisionCompacted(message)
-        if response.status_code == 401 or code == _GRPC_UNAUTHENTICATED or auth_failure(message):
+        if status == 401 or code == _GRPC_UNAUTHENTICATED or auth_failure(message):
             if path == "/auth/authenticate":
                 raise StoreError(f"etcd at {endpoint}: authentication of user {self.user!r} failed: {message}")
             raise _Unauthenticated(message)
-        if response.status_code == 403 or code == _GRPC_PERMISSION_DENIED:
+        if status == 403 or code == _GRPC_PERMISSION_DENIED:
             raise StoreError(f"etcd at {endpoint}: {message} (user {self.user or '(none)'})")
         if "authentication failed" in message:
             raise StoreError(f"etcd at {endpoint}: authentication of user {self.user!r} failed: {message}")
-        if response.status_code >= 500:
+        if status >= 500:
             raise Transient(message)
         raise StoreError(f"etcd at {endpoint}: {path}: {message}")
 
@@ -270,20 +291,30 @@ class EtcdV3Client:
 
         return watch(self, prefixes, from_revision, stop_event)
 
-    def register_stream(self, response: requests.Response) -> None:
+    def open_stream(self, endpoint: Endpoint, path: str, body: bytes,
+                    headers: Mapping[str, str]) -> Stream:
+        """A streaming POST on a connection of its own, which ``close`` can interrupt."""
+        stream = self.pool(endpoint).stream("POST", "/v3" + path, body, headers, idle_timeout=self.idle_timeout)
         with self._streams_lock:
-            self._streams.add(response)
+            self._streams.add(stream)
+        return stream
 
-    def unregister_stream(self, response: requests.Response) -> None:
+    def close_stream(self, stream: Stream) -> None:
         with self._streams_lock:
-            self._streams.discard(response)
+            self._streams.discard(stream)
+        stream.close()
 
     def close(self) -> None:
-        """Shut the sockets of open watch streams: a blocked read returns at once."""
+        """Shut the sockets of open watch streams (a blocked read returns at once) and drop
+        the idle connections."""
         with self._streams_lock:
             streams = list(self._streams)
-        for response in streams:
-            abort_response(response)
+        for stream in streams:
+            stream.shutdown()
+        with self._pools_lock:
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.close()
 
     # -- writes (tests, tools) ------------------------------------------------------------------
 
@@ -297,21 +328,3 @@ class EtcdV3Client:
 
     def delete(self, key: str) -> int:
         return int(self.post("/kv/deleterange", {"key": b64(keys.to_bytes(key))})["header"]["revision"])
-
-
-def abort_response(response: requests.Response) -> None:
-    """Shut down a streaming response's socket from another thread (closing it is not enough
-    to wake a thread blocked in ``recv``)."""
-    import socket
-
-    raw = response.raw
-    connection = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is None:
-        fp = getattr(getattr(raw, "_fp", None), "fp", None)
-        sock = getattr(getattr(fp, "raw", None), "_sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

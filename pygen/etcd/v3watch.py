@@ -31,15 +31,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from pygen.etcd import keys
 from pygen.etcd.endpoints import Endpoint
-from pygen.etcd.store import Compacted, KeyEvent, StoreError, StoreUnavailable, short_reason
+from pygen.etcd.store import Compacted, KeyEvent, StoreError, StoreUnavailable
 from pygen.etcd.v3 import Transient, auth_failure, b64, grpc_error, unb64
+from pygen.http1 import ConnectionLost
 
 if TYPE_CHECKING:
     from pygen.etcd.v3 import EtcdV3Client
+    from pygen.http1 import Stream
 
 log = logging.getLogger("pygen")
 
@@ -121,55 +121,54 @@ def _stream(client: EtcdV3Client, endpoint: Endpoint, watches: list[_Watch], sta
     headers = {"Grpc-Metadata-hasleader": "true", "Content-Type": "application/json"}
     auth = client.auth_headers(endpoint)
     headers.update(auth)
-    body = "\n".join(json.dumps(w.create_request()) for w in watches)
+    body = "\n".join(json.dumps(w.create_request()) for w in watches).encode()
     try:
-        response = client.session.post(client.url(endpoint, "/watch"), data=body, headers=headers,
-                                       stream=True, timeout=(client.connect_timeout, client.idle_timeout))
-    except requests.RequestException as error:
-        raise Transient(short_reason(error)) from None
-    client.register_stream(response)
+        stream = client.open_stream(endpoint, "/watch", body, headers)
+    except ConnectionLost as error:
+        raise Transient(error.reason) from None
+    except TimeoutError:
+        raise Transient(f"no answer within {client.timeout:g}s") from None
     try:
         if stop_event.is_set():  # stopped while connecting: close() could not see this stream yet
             return
-        if response.status_code != 200:
-            _refused(client, endpoint, response, auth)
+        if stream.status != 200:
+            _refused(client, endpoint, stream, auth)
         by_id = {w.id: w for w in watches}
         pending = set(by_id)
-        buffer = b""
         try:
-            for chunk in response.iter_content(chunk_size=None):
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if line.strip():
-                        batch = _handle(client, endpoint, json.loads(line), by_id, pending, state, auth)
-                        if batch:
-                            yield batch
-        except (requests.RequestException, ValueError) as error:
+            for line in stream.lines():
+                batch = _handle(client, endpoint, json.loads(line), by_id, pending, state, auth)
+                if batch:
+                    yield batch
+        except ConnectionLost as error:
             if stop_event.is_set():
                 return
-            if isinstance(error, ValueError) and not isinstance(error, requests.RequestException):
-                raise Transient(f"unreadable watch response: {error}") from None
-            if short_reason(error) == "timed out":
-                if pending:
-                    raise Transient(f"no answer to the watch request within {client.idle_timeout:.0f}s") from None
-                raise _Idle() from None
-            raise Transient(short_reason(error)) from None
+            raise Transient(error.reason) from None
+        except TimeoutError:
+            if stop_event.is_set():
+                return
+            if pending:
+                raise Transient(f"no answer to the watch request within {client.idle_timeout:.0f}s") from None
+            raise _Idle() from None
+        except ValueError as error:
+            raise Transient(f"unreadable watch response: {error}") from None
         if not stop_event.is_set():
             raise Transient("watch stream closed by the member")
     finally:
-        client.unregister_stream(response)
-        response.close()
+        client.close_stream(stream)
 
 
-def _refused(client: EtcdV3Client, endpoint: Endpoint, response: requests.Response,
-             auth: dict[str, str]) -> None:
+def _refused(client: EtcdV3Client, endpoint: Endpoint, stream: Stream, auth: dict[str, str]) -> None:
     try:
-        code, message = grpc_error(response.json())
+        data = stream.read()
+    except (ConnectionLost, TimeoutError):
+        data = b""
+    try:
+        code, message = grpc_error(json.loads(data))
     except ValueError:
-        code, message = 0, response.text.strip()[:200]
-    message = message or f"HTTP {response.status_code}"
-    _raise_for(client, endpoint, code, message, auth, response.status_code)
+        code, message = 0, data.decode(errors="replace").strip()[:200]
+    message = message or f"HTTP {stream.status}"
+    _raise_for(client, endpoint, code, message, auth, stream.status)
 
 
 def _raise_for(client: EtcdV3Client, endpoint: Endpoint, code: int, message: str,

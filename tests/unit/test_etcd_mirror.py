@@ -7,7 +7,7 @@ import pytest
 from pygen.etcd.connect import default_endpoints, make_store_client
 from pygen.etcd.endpoints import EndpointRing, parse_endpoint
 from pygen.etcd.mirror import Mirror
-from pygen.etcd.store import Compacted, KeyEvent, Snapshot, StoreUnavailable, short_reason
+from pygen.etcd.store import Compacted, KeyEvent, Snapshot, StoreError, StoreUnavailable, short_reason
 from pygen.etcd.v2 import EtcdV2Client, v2_directory
 from pygen.etcd.v3 import EtcdV3Client, grpc_error
 
@@ -123,12 +123,14 @@ def test_factory_and_option_checks():
         make_store_client("v2", ["http://a:1", "https://b:1"])
 
 
-def test_session_ignores_the_environment(monkeypatch):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
-    client = EtcdV3Client(["https://h:1"], cacert="/my/ca.pem", cert="/c.pem", key="/k.pem")
-    assert client.session.trust_env is False
-    assert client.session.verify == "/my/ca.pem"
-    assert client.session.cert == ("/c.pem", "/k.pem")
+def test_tls_comes_from_the_given_files_and_a_bad_one_is_named(monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/env-ca.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    client = EtcdV3Client(["https://h:1"], cacert="/nonexistent/ca.pem", cert="/c.pem", key="/k.pem")
+    with pytest.raises(StoreError, match=r"etcd TLS files \(/nonexistent/ca.pem, /c.pem, /k.pem\)") as raised:
+        client.read(["/app"])  # a setup error: raised at once, not retried as "unavailable"
+    assert not isinstance(raised.value, StoreUnavailable)
+    assert "env-ca" not in str(raised.value)
 
 
 def test_error_texts_are_one_line_and_name_endpoints():
