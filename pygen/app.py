@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pygen.config import TemplateConfig, load_config_files, runs_forever
-from pygen.engine import Engine, Source
+from pygen.engine import Engine
 from pygen.job import Job
 from pygen.notify import NotifyRunner
 from pygen.prefetch import BackgroundRefresh
+from pygen.source import Source
 
 
 def run_configs(configs: list[TemplateConfig], source: Source, config_files: list[str],

@@ -15,44 +15,18 @@ import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pygen.debounce import Debouncer
 from pygen.errors import PygenError, SourceError
-from pygen.job import Job, RenderInput
+from pygen.job import Job
 from pygen.notify import Notification, NotifyRunner
 from pygen.prefetch import BackgroundRefresh
+from pygen.source import Change, Source
 
 log = logging.getLogger("pygen")
 
 STOP_NOTIFY_GRACE_SECONDS = 10.0
-
-
-class Source(Protocol):
-    """What the engine needs from a state source (Docker, an inspect file, etcd)."""
-
-    watching: bool
-
-    def refresh(self) -> None: ...
-
-    def render_input(self, config: Any) -> RenderInput: ...
-
-
-class WatchableSource(Source, Protocol):
-    def start(self, on_change: Callable[[Change], None]) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """Posted by a source after it applied a change. ``full`` after a (re)sync: render every
-    config at once, without debounce (docker-gen does the same after a reconnect)."""
-
-    reason: str
-    full: bool = False
-    subject: str = ""
-    """What changed (a container ID), when the source can tell which configs it concerns."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,15 @@ from pygen.cli_common import (
     render_settings,
     run_main,
 )
-from pygen.config import TemplateConfig, load_config_files, split_templates
+from pygen.config import (
+    TemplateConfig,
+    load_config_files,
+    runs_forever,
+    split_templates,
+)
 from pygen.errors import UsageError
 from pygen.flags import FlagSet, ParsedArgs
+from pygen.prefetch import BackgroundRefresh
 
 log = logging.getLogger("pygen")
 
@@ -105,10 +111,13 @@ def run(argv: Sequence[str]) -> int:
         context = source.render_input(configs[0]).context
         sys.stdout.write(json.dumps(context["kv"], indent=2, ensure_ascii=False) + "\n")
         return 0
+    # One-shot: the read (mostly etcd marshalling its answer) overlaps importing Jinja and
+    # compiling the templates.
+    prefetch = None if runs_forever(configs) else BackgroundRefresh(source)
     from pygen.app import run_configs
     from pygen.functions.registry import confd_functions
 
-    return run_configs(configs, source, args["config"], confd_functions({}))
+    return run_configs(configs, source, args["config"], confd_functions({}), prefetch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

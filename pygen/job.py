@@ -9,35 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 
 from pygen.config import TemplateConfig
 from pygen.errors import ConfigError
 from pygen.notify import ContainerNotification, Notification, NotifyCommand
+from pygen.source import Source
 from pygen.templating import TemplateSet
 from pygen.writer import Destination, remove_blank_lines, write_output
 
 log = logging.getLogger("pygen")
-
-
-@dataclass(frozen=True, slots=True)
-class RenderInput:
-    """What a source hands a template: the context, and a count for the log line."""
-
-    context: Mapping[str, Any]
-    count: int
-    noun: str = "containers"
-    subjects: frozenset[str] = frozenset()
-    """The IDs of what the context shows (containers), to tell which later changes matter."""
-
-
-class StateSource(Protocol):
-    """Where the state comes from (Docker or etcd). ``context`` raises SourceError on failure."""
-
-    def render_input(self, config: TemplateConfig) -> RenderInput: ...
 
 
 def _compile_check_command(template_text: str, dest: str) -> Callable[[str], str] | None:
@@ -81,7 +64,7 @@ class Job:
         """Whether an edit of ``path`` affects this job's output."""
         return self.templates.uses_file(path)
 
-    def render(self, source: StateSource) -> bool:
+    def render(self, source: Source) -> bool:
         """Render and write; True when the destination changed. Raises PygenError subclasses."""
         data = source.render_input(self.config)
         self.last_subjects = data.subjects

@@ -22,9 +22,8 @@ from pygen.config import TemplateConfig
 from pygen.docker.api import DockerClient, DockerError, NotFound
 from pygen.docker.model import RuntimeContainer, container_from_inspect
 from pygen.docker.state import ContainerStore, build_context
-from pygen.engine import Change
 from pygen.errors import SourceError
-from pygen.job import RenderInput
+from pygen.source import Change, RenderInput
 
 log = logging.getLogger("pygen")
 

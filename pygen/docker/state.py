@@ -24,7 +24,7 @@ from pygen.docker.model import (
     internal_network_names,
 )
 from pygen.errors import SourceError
-from pygen.job import RenderInput
+from pygen.source import RenderInput
 
 IdLookup = Callable[[dict[str, list[str]]], list[str]]
 """Asks the daemon which container IDs match filters the store cannot evaluate itself."""

@@ -26,11 +26,14 @@ class Mirror:
         self._lock = threading.Lock()
 
     def replace(self, snapshot: Snapshot, prefixes: Sequence[str] | None = None) -> None:
-        """Take a full read (and, when given, the prefixes it was read for)."""
+        """Take a full read of ``store_prefixes(prefixes)`` (and, when given, the prefixes)."""
         with self._lock:
             if prefixes is not None:
                 self.prefixes = list(prefixes)
-            self._kv = {key: value for key, value in snapshot.kv.items() if selects_any(self.prefixes, key)}
+            if all(not prefix or prefix.endswith("/") for prefix in self.prefixes):
+                self._kv = dict(snapshot.kv)  # such a prefix's etcd range is exactly what it selects
+            else:  # "/a" also reads "/ab...": keep only what the paths select
+                self._kv = {key: value for key, value in snapshot.kv.items() if selects_any(self.prefixes, key)}
             self.base_revision = self.revision = snapshot.revision
 
     def apply(self, events: Iterable[KeyEvent]) -> bool:

@@ -43,7 +43,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pygen.config import TemplateConfig
-from pygen.engine import Change
 from pygen.errors import SourceError
 from pygen.etcd.keys import (
     build_tree,
@@ -55,7 +54,7 @@ from pygen.etcd.keys import (
 )
 from pygen.etcd.mirror import Mirror
 from pygen.etcd.store import Compacted, KeyEvent, StoreClient, StoreError
-from pygen.job import RenderInput
+from pygen.source import Change, RenderInput
 
 log = logging.getLogger("pygen")
 

@@ -24,6 +24,7 @@ get wrong (services.md, "etcd clients for Python"):
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import logging
 import threading
@@ -67,7 +68,9 @@ def b64(raw: bytes) -> str:
 
 
 def unb64(text: str | None) -> bytes:
-    return base64.b64decode(text or "")
+    # binascii directly: a read of 10,000 keys decodes 20,000 of these (base64.b64decode's
+    # argument checks cost twice the decoding)
+    return binascii.a2b_base64(text) if text else b""
 
 
 def grpc_error(body: Any) -> tuple[int, str]:

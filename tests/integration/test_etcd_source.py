@@ -24,7 +24,7 @@ import requests
 
 from pygen.config import TemplateConfig
 from pygen.errors import SourceError, TemplateError
-from pygen.engine import Change
+from pygen.source import Change
 from pygen.etcd.source import EtcdSource
 from pygen.etcd.store import Compacted, StoreError, StoreUnavailable
 from pygen.etcd.v2 import EtcdV2Client

@@ -27,6 +27,15 @@ def test_replace_keeps_only_selected_keys():
     assert mirror.revision == 7 == mirror.base_revision
 
 
+def test_replace_filters_whenever_one_prefix_is_not_a_directory():
+    mirror = Mirror(["/a/", "/b"])  # etcd's range for "/b" also holds "/bc/1"
+    mirror.replace(Snapshot(3, {"/a/1": b"1", "/b": b"2", "/b/1": b"3", "/bc/1": b"x"}))
+    assert sorted(mirror.select(["/"])) == ["/a/1", "/b", "/b/1"]
+    directories = Mirror(["/a/", "/b/"])  # ranges of directory prefixes hold only what they select
+    directories.replace(Snapshot(3, {"/a/1": b"1", "/b/1": b"3"}))
+    assert sorted(directories.select(["/"])) == ["/a/1", "/b/1"]
+
+
 def test_apply_reports_only_real_changes():
     mirror = Mirror(["/a"])
     mirror.replace(Snapshot(10, {"/a/x": b"1"}))

@@ -1,0 +1,50 @@
+"""The contract between a state source (Docker, an inspect file, etcd) and the engine.
+
+It lives apart from the engine and the job because those import Jinja, and a source must be
+importable without it: a one-shot run starts reading the state on a thread (pygen.prefetch)
+before Jinja is even imported, so the two overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class RenderInput:
+    """What a source hands a template: the context, and a count for the log line."""
+
+    context: Mapping[str, Any]
+    count: int
+    noun: str = "containers"
+    subjects: frozenset[str] = frozenset()
+    """The IDs of what the context shows (containers), to tell which later changes matter."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Posted by a source after it applied a change. ``full`` after a (re)sync: render every
+    config at once, without debounce (docker-gen does the same after a reconnect)."""
+
+    reason: str
+    full: bool = False
+    subject: str = ""
+    """What changed (a container ID), when the source can tell which configs it concerns."""
+
+
+class Source(Protocol):
+    """What the engine needs from a state source. ``render_input`` raises SourceError on failure."""
+
+    watching: bool
+
+    def refresh(self) -> None: ...
+
+    def render_input(self, config: Any) -> RenderInput: ...
+
+
+class WatchableSource(Source, Protocol):
+    def start(self, on_change: Callable[[Change], None]) -> None: ...
+
+    def stop(self) -> None: ...
