@@ -57,15 +57,7 @@ class Connection:
     def __init__(self, address: Address, tls: ssl.SSLContext | None = None, *, timeout: float | None,
                  connect_timeout: float | None = None, host_header: str = "localhost") -> None:
         try:
-            if address.path:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.settimeout(connect_timeout or timeout)
-                sock.connect(address.path)
-            else:
-                sock = socket.create_connection((address.host, address.port), timeout=connect_timeout or timeout)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if tls is not None:
-                    sock = tls.wrap_socket(sock, server_hostname=address.host)
+            sock = _open_socket(address, tls, connect_timeout or timeout)
             sock.settimeout(timeout)
         except TimeoutError:
             raise ConnectionLost(f"cannot connect to {address}: timed out", "timed out") from None
@@ -76,6 +68,7 @@ class Connection:
         self.address = address
         self.host_header = host_header
         self.buffer = b""
+        self.answered = False  # a byte of the answer to the last request sent has arrived
 
     def settimeout(self, timeout: float | None) -> None:
         """Seconds a read may wait for a byte (None: forever); TimeoutError when it passes."""
@@ -97,10 +90,13 @@ class Connection:
     def send(self, method: str, target: str, body: bytes | None = None,
              headers: Mapping[str, str] | None = None) -> None:
         head = f"{method} {target} HTTP/1.1\r\nHost: {self.host_header}\r\nUser-Agent: pygen\r\n"
+        typed = False
         for name, value in (headers or {}).items():
             head += f"{name}: {value}\r\n"
+            typed = typed or name.lower() == "content-type"
+        self.answered = False
         if body is not None:
-            if not headers or "Content-Type" not in headers:
+            if not typed:
                 head += "Content-Type: application/json\r\n"
             head += f"Content-Length: {len(body)}\r\n"
         elif method in ("POST", "PUT"):
@@ -123,6 +119,7 @@ class Connection:
             raise ConnectionLost(f"lost connection to {self.address}: {reason}", reason) from None
         if not chunk:
             raise ConnectionLost(f"connection to {self.address} closed", "connection closed")
+        self.answered = True
         self.buffer += chunk
 
     def read_line(self) -> bytes:
@@ -147,6 +144,8 @@ class Connection:
         except (IndexError, ValueError):
             raise ConnectionLost(f"bad HTTP response from {self.address}: {status_line[:80]!r}") from None
         headers: dict[str, str] = {}
+        if status_line.startswith("HTTP/1.0"):  # kept alive only when it says so
+            headers["connection"] = "close"
         while True:
             line = self.read_line()
             if not line:
@@ -158,19 +157,22 @@ class Connection:
         """Body pieces: the whole body, or one chunk at a time of a chunked stream."""
         if headers.get("transfer-encoding", "").lower() == "chunked":
             while True:
-                size_text = self.read_line().split(b";")[0]
-                try:
-                    size = int(size_text, 16)
-                except ValueError:
-                    raise ConnectionLost(f"bad chunk size from {self.address}: {size_text[:20]!r}") from None
+                size_text = self.read_line().split(b";")[0].strip()
+                if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):
+                    raise ConnectionLost(f"bad chunk size from {self.address}: {size_text[:20]!r}")
+                size = int(size_text, 16)
                 if size == 0:
-                    self.read_line()
+                    while self.read_line():  # trailer fields, up to the empty line
+                        pass
                     return
                 data = self.read_exact(size)
                 self.read_exact(2)
                 yield data
         elif "content-length" in headers:
-            yield self.read_exact(int(headers["content-length"]))
+            length = headers["content-length"]
+            if not length.isdigit():
+                raise ConnectionLost(f"bad Content-Length from {self.address}: {length[:20]!r}")
+            yield self.read_exact(int(length))
         else:  # the body runs until the server closes the connection
             while True:
                 try:
@@ -184,6 +186,26 @@ class Connection:
         # 204 and 304 never have a body (RFC 9112 §6.3), nor a Content-Length: reading "until
         # close" would hang on a kept-alive connection.
         return b"" if status in (204, 304) else b"".join(self.iter_body(headers))
+
+
+def _open_socket(address: Address, tls: ssl.SSLContext | None, timeout: float | None) -> socket.socket:
+    """A connected socket (TLS handshake done), or OSError with nothing left open."""
+    if address.path:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address.path)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    sock = socket.create_connection((address.host, address.port), timeout=timeout)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock if tls is None else tls.wrap_socket(sock, server_hostname=address.host)
+    except BaseException:
+        sock.close()
+        raise
 
 
 def _describe(error: OSError) -> str:
@@ -222,6 +244,8 @@ class Stream:
                 line, pending = pending.split(b"\n", 1)
                 if line.strip():
                     yield line
+        if pending.strip():  # the last record, when the body did not end with a newline
+            yield pending
 
     def read(self) -> bytes:
         return self.connection.read_body(self.status, self.headers)
@@ -273,8 +297,9 @@ class ConnectionPool:
             except ConnectionLost:
                 connection.close()
                 # The server may have closed an idle kept-alive connection just before it was
-                # reused: then nothing was processed, and a fresh connection is tried.
-                if reused:
+                # reused: then it never saw the request, and a fresh connection is tried. Once a
+                # byte of an answer has come, the request was acted on: never send it twice.
+                if reused and not connection.answered:
                     continue
                 raise
             except BaseException:
