@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import Undefined
-
 from pygen.errors import TemplateFunctionError
 
 
@@ -149,12 +147,17 @@ def _time_text(value: _dt.datetime | _dt.date) -> str:
 
 class _Encoder:
     def __init__(self, indent: int | None, escape_html: bool) -> None:
+        # Imported here: the Docker model imports this module for NilList and NilDict, and a
+        # one-shot run reads the daemon on a thread while Jinja is still being imported.
+        from jinja2 import Undefined
+
+        self.undefined = Undefined
         self.indent = indent
         self.escape_html = escape_html
         self.active: set[int] = set()
 
     def encode(self, value: Any, level: int = 0) -> str:
-        value = None if isinstance(value, Undefined) else value
+        value = None if isinstance(value, self.undefined) else value
         if hasattr(value, "go_json_value") and callable(value.go_json_value):
             return self.encode(value.go_json_value(), level)
         if value is None or isinstance(value, (NilList, NilDict)):
