@@ -10,11 +10,15 @@ effect on the next render, as in docker-gen.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections import ChainMap
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
+from types import BuiltinFunctionType, FunctionType
 from typing import Any
 
 import jinja2
+import jinja2.runtime
+from jinja2.utils import internalcode
 
 from pygen.errors import TemplateError, TemplateFunctionError
 
@@ -82,13 +86,75 @@ def make_environment(paths: list[str], functions: Mapping[str, Callable[..., Any
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
         finalize=_finalize,
     )
+    environment.context_class = _Context
+    environment.template_class = _Template
     install(environment, functions)
     return environment
 
 
+class _Context(jinja2.runtime.Context):
+    """Jinja's template context with a cheaper ``call`` for plain functions.
+
+    Every ``f(x)`` in a template goes through ``Context.call``, which looks for a
+    ``jinja_pass_arg`` marker on the callable and on its ``__call__`` before calling it: about
+    a third of the time of a call to a template function, paid on every container of every
+    render. A Python function's ``__call__`` is always a method-wrapper and a builtin (such as
+    ``c.Env.get``) carries no attributes at all, so for those two types the answer depends only
+    on the function's own marker; anything else takes Jinja's own path unchanged.
+    """
+
+    @internalcode
+    def call(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        kind = type(function)
+        if kind is not BuiltinFunctionType and (
+            kind is not FunctionType or hasattr(function, "jinja_pass_arg")
+        ):
+            return super().call(function, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_loop_vars", None)
+            kwargs.pop("_block_vars", None)
+        try:
+            return function(*args, **kwargs)
+        except StopIteration:
+            return self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
+class _Template(jinja2.Template):
+    """Jinja's template, with the globals flattened before each render.
+
+    Jinja keeps a template's globals as a ``ChainMap`` over the environment's and copies it
+    into every new context with ``dict()``, one Python-level lookup per name: with pygen's
+    hundred functions that was 60 us a render, a fifth of a small one. Merging the maps with
+    ``dict.update`` gives the same names, values and order at C speed, and still reflects any
+    change made to the globals since the last render.
+    """
+
+    def new_context(
+        self, vars: dict[str, Any] | None = None, shared: bool = False, locals: Mapping[str, Any] | None = None
+    ) -> jinja2.runtime.Context:
+        return jinja2.runtime.new_context(
+            self.environment, self.name, self.blocks, vars, shared, _flattened(self.globals), locals
+        )
+
+
+def _flattened(names: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A ChainMap as one dict (the first map wins, as in a lookup); anything else as it is."""
+    if type(names) is not ChainMap:
+        return names
+    flat: dict[str, Any] = {}
+    for mapping in reversed(names.maps):
+        flat.update(mapping)
+    return flat
+
+
 def _finalize(value: Any) -> Any:
     """Print values as docker-gen users expect: ``80`` not ``80.0`` (JSON numbers are floats),
-    and nothing for Go-nil instead of Python's ``None``."""
+    and nothing for Go-nil instead of Python's ``None``. Runs for every ``{{ }}``: strings,
+    by far the most common, are answered first."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, float):

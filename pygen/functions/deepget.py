@@ -15,12 +15,23 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from pygen.functions.values import is_list, is_struct, nil
+from jinja2 import Undefined
+
+from pygen.functions.values import nil
 
 _INDEX_RE = re.compile(r"[+-]?[0-9]+")
+
+# What one step of a path does with a value, decided by the value's type (see _classify).
+_NIL, _MAPPING, _STRUCT, _LIST, _SCALAR, _OBJECT = range(6)
+_MISSING = object()
+
+_KINDS: dict[type, tuple[int, frozenset[str]]] = {}
+"""Per type: its kind and, for a struct, its field names. A plain dict, not lru_cache: this is
+looked up on every step of every item, and lru_cache's key building doubles the cost."""
+_KINDS_LIMIT = 1024
 
 
 def deep_get(item: Any, path: str) -> Any:
@@ -29,56 +40,104 @@ def deep_get(item: Any, path: str) -> Any:
     "" returns the item itself; one leading "." is ignored; list steps are base-10 indexes
     (`+1` and `01` are accepted, negative or out-of-range ones give None).
     """
-    item = nil(item)
+    return deep_getter(path)(item)
+
+
+def deep_getter(path: str) -> Callable[[Any], Any]:
+    """``deep_get`` with the path parsed once: for groupBy*/where*/sort*, which look up the same
+    path on every item of a list."""
     if path == "":
-        return item
-    return _walk(item, path.removeprefix(".").split("."))
+        return nil
+    return functools.partial(_walk, tuple(path.removeprefix(".").split(".")))
 
 
-def _walk(value: Any, parts: list[str]) -> Any:
-    value = nil(value)
-    if not parts or value is None:
-        return value
-    head, rest = parts[0], parts[1:]
-    if isinstance(value, Mapping):
-        return _walk_mapping(value, parts)
-    if is_struct(value):
-        if head in _field_names(type(value)):
-            return _walk(getattr(value, head), rest)
-        return None
-    if is_list(value):
+def _walk(parts: tuple[str, ...], value: Any) -> Any:
+    """Follow ``parts`` from ``value``: one loop turn per step, dispatched on the value's type.
+
+    Mapping keys and struct fields, the steps of nearly every real path, are taken inline.
+    Once a mapping step was taken, a TypeError (an unhashable or incomparable key type, in that
+    mapping or deeper) means no match, like Go's MapIndex miss; before that it propagates.
+    """
+    index = 0
+    end = len(parts)
+    in_mapping = False
+    try:
+        while True:
+            kind, fields = _KINDS.get(type(value)) or _classify(type(value))
+            if kind == _NIL:
+                return None
+            if index == end:
+                return value
+            head = parts[index]
+            if kind == _MAPPING:
+                in_mapping = True
+                if head in value:
+                    value = value[head]
+                    index += 1
+                else:
+                    value, index = _joined_key_step(value, parts, index)
+            elif kind == _STRUCT:
+                value = getattr(value, head) if head in fields else _MISSING
+                index += 1
+            else:
+                value = _step(kind, value, head)
+                index += 1
+            if value is _MISSING:
+                return None
+    except TypeError:
+        if in_mapping:
+            return None
+        raise
+
+
+def _joined_key_step(mapping: Mapping[Any, Any], parts: tuple[str, ...], index: int) -> tuple[Any, int]:
+    """A key containing dots: progressively longer joins of the next segments, shortest first."""
+    for end in range(index + 2, len(parts) + 1):
+        joined = ".".join(parts[index:end])
+        if joined in mapping:
+            return mapping[joined], end
+    return _MISSING, index
+
+
+def _step(kind: int, value: Any, head: str) -> Any:
+    """One step into a list or another object; _MISSING when it cannot be taken."""
+    if kind == _LIST:
         if not _INDEX_RE.fullmatch(head):
-            return None
-        index = int(head)
-        if index < 0 or index >= len(value):
-            return None
-        return _walk(value[index], rest)
-    if isinstance(value, (str, bytes, int, float, bool)):
-        return None
+            return _MISSING
+        position = int(head)
+        return value[position] if 0 <= position < len(value) else _MISSING
+    if kind == _SCALAR:
+        return _MISSING
     # Any other object (e.g. a GoTime, a DockerImage without dataclass fields): a plain attribute
     # is a field; methods and private names are not reachable, as in Go.
     if head.startswith("_") or not hasattr(value, head):
-        return None
+        return _MISSING
     attribute = getattr(value, head)
-    if callable(attribute):
-        return None
-    return _walk(attribute, rest)
+    return _MISSING if callable(attribute) else attribute
 
 
-def _walk_mapping(mapping: Mapping[Any, Any], parts: list[str]) -> Any:
-    try:
-        if parts[0] in mapping:
-            return _walk(mapping[parts[0]], parts[1:])
-        for end in range(2, len(parts) + 1):
-            joined = ".".join(parts[:end])
-            if joined in mapping:
-                return _walk(mapping[joined], parts[end:])
-    except TypeError:  # an unhashable or incomparable key type: no match, like Go's MapIndex miss
-        return None
-    return None
+def _classify(cls: type) -> tuple[int, frozenset[str]]:
+    """How a path step treats values of ``cls`` (and a struct's field names), remembered in _KINDS.
 
-
-@functools.lru_cache(maxsize=256)
-def _field_names(cls: type) -> frozenset[str]:
-    """Dataclass field names per class; cached because groupBy walks every container."""
-    return frozenset(f.name for f in dataclasses.fields(cls))
+    Go-nil (None, Jinja Undefined) first, then mappings, dataclass instances (Go structs), lists,
+    scalars, anything else. All of it depends on the type alone, so it is decided once per type
+    instead of with up to five isinstance checks (two of them ABC checks) per step of every item.
+    """
+    fields: frozenset[str] = frozenset()
+    if cls is type(None) or issubclass(cls, Undefined):
+        kind = _NIL
+    elif issubclass(cls, Mapping):
+        kind = _MAPPING
+    elif dataclasses.is_dataclass(cls) and not issubclass(cls, type):
+        kind = _STRUCT
+        fields = frozenset(f.name for f in dataclasses.fields(cls))
+    elif issubclass(cls, (list, tuple)):
+        kind = _LIST
+    elif issubclass(cls, (str, bytes, int, float, bool)):
+        kind = _SCALAR
+    else:
+        kind = _OBJECT
+    if len(_KINDS) >= _KINDS_LIMIT:
+        _KINDS.clear()
+    _KINDS[cls] = (kind, fields)
+    return kind, fields

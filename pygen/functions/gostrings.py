@@ -114,8 +114,12 @@ def quote(s: str) -> str:
 
 
 def parse_int64(s: str) -> int | None:
-    """strconv.ParseInt(s, 10, 64): optional sign, ASCII digits only, in int64 range; else None."""
-    if not _DECIMAL_RE.fullmatch(s):
+    """strconv.ParseInt(s, 10, 64): optional sign, ASCII digits only, in int64 range; else None.
+
+    Plain ASCII digits, the usual input (ports, indexes), skip the regex: sortObjectsByKeys*
+    parses both keys of every comparison, mustBeIntInRange every value.
+    """
+    if not (s.isascii() and s.isdigit()) and not _DECIMAL_RE.fullmatch(s):
         return None
     value = int(s)
     if value < INT64_MIN or value > INT64_MAX:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pygen.errors import TemplateFunctionError
 from pygen.functions import gostrings
-from pygen.functions.deepget import deep_get
+from pygen.functions.deepget import deep_getter
 from pygen.functions.gofmt import format_value
 from pygen.functions.values import as_list, as_str, go_type_name, nil
 
@@ -62,15 +62,15 @@ def _grouped(
 def group_by(entries: Any, path: Any) -> dict[str, list[Any]]:
     """Items grouped by the string at `path`; items where it is Go-nil are skipped."""
     path = as_str("groupBy", "key", path)
-    return _grouped("groupBy", entries, lambda item: deep_get(item, path))
+    return _grouped("groupBy", entries, deep_getter(path))
 
 
 def group_by_with_default(entries: Any, path: Any, default: Any) -> dict[str, list[Any]]:
     """Like groupBy, but items where the value is Go-nil go under `default`."""
-    path = as_str("groupByWithDefault", "key", path)
+    value_at = deep_getter(as_str("groupByWithDefault", "key", path))
 
     def key_of(item: Any) -> Any:
-        value = deep_get(item, path)
+        value = value_at(item)
         return nil(default) if value is None else value
 
     return _grouped("groupByWithDefault", entries, key_of)
@@ -79,7 +79,7 @@ def group_by_with_default(entries: Any, path: Any, default: Any) -> dict[str, li
 def group_by_keys(entries: Any, path: Any) -> list[str]:
     """The keys of groupBy, sorted."""
     path = as_str("groupByKeys", "key", path)
-    return list(_grouped("groupByKeys", entries, lambda item: deep_get(item, path)))
+    return list(_grouped("groupByKeys", entries, deep_getter(path)))
 
 
 def group_by_multi(entries: Any, path: Any, sep: Any) -> dict[str, list[Any]]:
@@ -88,7 +88,7 @@ def group_by_multi(entries: Any, path: Any, sep: Any) -> dict[str, list[Any]]:
     path = as_str("groupByMulti", "key", path)
     sep = as_str("groupByMulti", "sep", sep)
     return _grouped(
-        "groupByMulti", entries, lambda item: deep_get(item, path), lambda value: gostrings.split(value, sep)
+        "groupByMulti", entries, deep_getter(path), lambda value: gostrings.split(value, sep)
     )
 
 

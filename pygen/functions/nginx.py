@@ -38,6 +38,8 @@ def is_quoted(s: str) -> bool:
 def has_unescaped_special_chars(s: str) -> bool:
     """The first special character that is leading or unescaped decides: leading -> True,
     otherwise True unless the whole value is already quoted."""
+    if _SPECIALS.isdisjoint(s):  # the common case, without a Python loop over every character
+        return False
     for i, ch in enumerate(s):
         if ch not in _SPECIALS:
             continue
@@ -50,6 +52,8 @@ def has_unescaped_special_chars(s: str) -> bool:
 
 def has_unescaped_quote(s: str, q: str) -> bool:
     """Whether quote character `q` occurs unescaped outside a matching pair of quotes."""
+    if q not in s:  # the common case, without a Python loop over every character
+        return False
     other = '"' if q == "'" else "'"
     last = len(s) - 1
     for i, ch in enumerate(s):

@@ -19,6 +19,7 @@ from typing import Any
 
 import jinja2
 import jinja2.defaults
+from jinja2 import Undefined
 
 from pygen.errors import TemplateFunctionError
 from pygen.functions import (
@@ -48,8 +49,15 @@ def _wrap(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
-        args = tuple(nil(a) for a in args)
-        kwargs = {k: nil(v) for k, v in kwargs.items()}
+        # Runs on every call from a template (several per container in a proxy template), and
+        # Undefined arguments are rare: the arguments are copied only when one is found, instead
+        # of on every call (which was half the cost of a call to mustBeInt).
+        for arg in args:
+            if isinstance(arg, Undefined):
+                args = tuple(nil(a) for a in args)
+                break
+        if kwargs:
+            kwargs = {k: nil(v) for k, v in kwargs.items()}
         try:
             return function(*args, **kwargs)
         except TemplateFunctionError as exc:

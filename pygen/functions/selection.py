@@ -11,7 +11,7 @@ from typing import Any
 
 from pygen.errors import TemplateFunctionError
 from pygen.functions import gostrings
-from pygen.functions.deepget import deep_get
+from pygen.functions.deepget import deep_getter
 from pygen.functions.goregex import compile_go_regex
 from pygen.functions.grouping import container_labels
 from pygen.functions.values import as_list, as_str, deep_equal, go_type_name, nil
@@ -20,8 +20,8 @@ _MISSING = object()
 
 
 def _where(function: str, entries: Any, path: Any, keep: Callable[[Any], bool]) -> list[Any]:
-    path = as_str(function, "key", path)
-    return [item for item in as_list(function, entries) if keep(deep_get(item, path))]
+    value_at = deep_getter(as_str(function, "key", path))
+    return [item for item in as_list(function, entries) if keep(value_at(item))]
 
 
 def where(entries: Any, path: Any, value: Any) -> list[Any]:

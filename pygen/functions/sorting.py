@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from pygen.errors import TemplateFunctionError
-from pygen.functions.deepget import deep_get
+from pygen.functions.deepget import deep_getter
 from pygen.functions.gofmt import format_value
 from pygen.functions.gostrings import parse_int64
 from pygen.functions.values import as_list, as_str, go_type_name, nil
@@ -64,9 +64,9 @@ def _compare(a: str, b: str) -> int:
 
 
 def _sorted_by_key(function: str, entries: Any, path: Any, descending: bool) -> list[Any]:
-    path = as_str(function, "key", path)
+    value_at = deep_getter(as_str(function, "key", path))
     items = as_list(function, entries)
-    keyed = [(sort_key_text(deep_get(item, path)), item) for item in items]
+    keyed = [(sort_key_text(value_at(item)), item) for item in items]
     sign = -1 if descending else 1
     keyed.sort(key=functools.cmp_to_key(lambda p, q: sign * _compare(p[0], q[0])))
     return [item for _, item in keyed]

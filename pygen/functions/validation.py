@@ -12,6 +12,9 @@ from pygen.functions.gofmt import format_value
 from pygen.functions.gostrings import INT64_MAX, INT64_MIN, parse_int64, quote
 from pygen.functions.values import as_int, as_list, go_type_name, nil
 
+_INT64_DIGITS = len(str(INT64_MAX))
+"""Digits of the largest int64: any string of fewer ASCII digits is an int64."""
+
 
 def _value_text(function: str, value: Any) -> str:
     """The value as a string. docker-gen's parameter is a Go string; a Jinja integer is accepted too."""
@@ -44,7 +47,23 @@ def must_be_int_in_range(minimum: Any, maximum: Any, value: Any) -> Any:
     high = as_int("mustBeIntInRange", "max", maximum)
     if low > high:
         raise TemplateFunctionError(f"invalid allowed range {low}..{high}")
-    text = _value_text("mustBeIntInRange", value)
+    return _int_in_range(low, high, value)
+
+
+def must_be_int(value: Any) -> Any:
+    """`value` if it parses as a base-10 int64 (optional sign, digits only).
+
+    docker-gen's mustBeInt is mustBeIntInRange over the whole int64 range, messages included.
+    Proxy templates call it once per server line, nearly always on a port number: up to 18
+    ASCII digits are always an int64, which is answered without parsing.
+    """
+    if type(value) is str and len(value) < _INT64_DIGITS and value.isascii() and value.isdigit():
+        return value
+    return _int_in_range(INT64_MIN, INT64_MAX, value)
+
+
+def _int_in_range(low: int, high: int, value: Any) -> Any:
+    text = value if type(value) is str else _value_text("mustBeIntInRange", value)
     if text == "":
         raise TemplateFunctionError("value must be an integer; got an empty value")
     parsed = parse_int64(text)
@@ -53,8 +72,3 @@ def must_be_int_in_range(minimum: Any, maximum: Any, value: Any) -> Any:
     if parsed < low or parsed > high:
         raise TemplateFunctionError(f"value must be an integer between {low} and {high}; got {quote(text)}")
     return value
-
-
-def must_be_int(value: Any) -> Any:
-    """`value` if it parses as a base-10 int64 (optional sign, digits only)."""
-    return must_be_int_in_range(INT64_MIN, INT64_MAX, value)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 import pytest
 
-from pygen.functions.deepget import deep_get
+from pygen.functions.deepget import deep_get, deep_getter
 from pygen.functions.gojson import NilDict
 
 
@@ -168,3 +169,58 @@ def test_tuples_index_like_lists() -> None:
 
 def test_mapping_with_non_string_keys() -> None:
     assert deep_get({1: "one"}, "1") is None  # Go's string-keyed lookup misses an int key
+
+
+class RaisesTypeError:
+    @property
+    def Field(self) -> str:
+        raise TypeError("from a property")
+
+
+class UnhashableKeys(dict):  # type: ignore[type-arg]
+    def __contains__(self, key: object) -> bool:
+        raise TypeError("incomparable keys")
+
+
+def test_a_type_error_after_a_mapping_step_is_a_miss() -> None:
+    assert deep_get({"a": RaisesTypeError()}, "a.Field") is None
+    assert deep_get({"a": UnhashableKeys()}, "a.b") is None
+    assert deep_get(UnhashableKeys(), "b") is None
+
+
+def test_a_type_error_before_any_mapping_step_propagates() -> None:
+    with pytest.raises(TypeError, match="from a property"):
+        deep_get(RaisesTypeError(), "Field")
+
+
+@dataclass
+class MappingStruct(Mapping[str, str]):
+    Field: str = "field"
+
+    def __getitem__(self, key: str) -> str:
+        if key != "key":
+            raise KeyError(key)
+        return "item"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["key"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_a_dataclass_that_is_a_mapping_is_walked_as_a_mapping() -> None:
+    assert deep_get(MappingStruct(), "key") == "item"
+    assert deep_get(MappingStruct(), "Field") is None
+
+
+def test_a_dataclass_type_is_not_a_struct_value() -> None:
+    assert deep_get(Address, "Port") == ""  # the class attribute (field default), as any object
+    assert deep_get(Address, "__init__") is None
+
+
+def test_one_getter_serves_items_of_different_types() -> None:
+    value_at = deep_getter("Env.K")
+    items = [CONTAINER, {"Env": {"K": "d"}}, None, jinja2.Undefined(), [1], Thing(), {"Env.K": "joined"}]
+    assert [value_at(item) for item in items] == ["v", "d", None, None, None, None, "joined"]
+    assert deep_getter("")(CONTAINER) is CONTAINER

@@ -182,7 +182,8 @@ def test_go_quote(s: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("s", "expected"),
     [("0", 0), ("-5", -5), ("+7", 7), ("007", 7), ("1_0", None), (" 1", None), ("", None), ("0x1", None),
-     ("9223372036854775807", 9223372036854775807), ("9223372036854775808", None)],
+     ("9223372036854775807", 9223372036854775807), ("9223372036854775808", None), ("\uff11", None),
+     ("\u0665", None), ("-0", 0)],
 )
 def test_parse_int64(s: str, expected: int | None) -> None:
     assert gostrings.parse_int64(s) == expected

@@ -49,6 +49,11 @@ def test_must_be_one_of(allowed: list[object], value: str, outcome: str) -> None
         # beyond the spec
         ("-9223372036854775808", "-9223372036854775808"),
         ("\u0665", 'ERROR: value must be an integer; got "\u0665"'),  # a non-ASCII digit
+        # around the digit count below which plain digits are accepted without parsing
+        ("999999999999999999", "999999999999999999"),
+        ("9999999999999999999", 'ERROR: value must be an integer; got "9999999999999999999"'),
+        ("0000000000000000000000042", "0000000000000000000000042"),
+        ("\uff11", 'ERROR: value must be an integer; got "\uff11"'),  # a fullwidth digit
     ],
 )
 def test_must_be_int(value: str, outcome: str) -> None:

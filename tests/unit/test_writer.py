@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shlex
 import stat
 import subprocess
@@ -11,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from pygen.errors import CheckError, WriteError
-from pygen.writer import Destination, is_blank, remove_blank_lines, write_output
+from pygen.writer import (
+    _GO_WHITESPACE,
+    Destination,
+    is_blank,
+    remove_blank_lines,
+    write_output,
+)
 
 LF, CR, TAB, VT, FF, NEL, NBSP = "\n", "\r", "\t", "\v", "\f", "\x85", "\xa0"
 
@@ -81,6 +88,27 @@ REMOVE_BLANK_LINES = [
 def test_remove_blank_lines(index):
     given, expected = REMOVE_BLANK_LINES[index]
     assert remove_blank_lines(given) == expected
+
+
+def test_every_go_space_is_a_python_space():
+    """remove_blank_lines skips the exact check for pieces str.isspace rejects: that is only
+    right while Go's spaces are a subset of Python's."""
+    assert all(ch.isspace() for ch in _GO_WHITESPACE)
+
+
+def reference_remove_blank_lines(text: str) -> str:
+    """The rule as written: split after each newline, drop the pieces that are blank."""
+    pieces = text.split(LF)
+    kept = [piece + LF for piece in pieces[:-1] if not is_blank(piece)]
+    return "".join(kept) + ("" if is_blank(pieces[-1]) else pieces[-1])
+
+
+def test_remove_blank_lines_matches_the_rule_on_random_text():
+    rng = random.Random(4)
+    alphabet = [LF, LF, " ", TAB, CR, VT, NEL, NBSP, "\x1c", "\x1f", "\u3000", "\u2028", "\u200b", "a", "é"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        assert remove_blank_lines(text) == reference_remove_blank_lines(text), repr(text)
 
 
 # ----------------------------------------------------------------------------- helpers
