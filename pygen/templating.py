@@ -21,6 +21,7 @@ import jinja2.runtime
 from jinja2.utils import internalcode
 
 from pygen.errors import TemplateError, TemplateFunctionError
+from pygen.source import Lazy
 
 
 class _NamedFilesLoader(jinja2.BaseLoader):
@@ -93,7 +94,10 @@ def make_environment(paths: list[str], functions: Mapping[str, Callable[..., Any
 
 
 class _Context(jinja2.runtime.Context):
-    """Jinja's template context with a cheaper ``call`` for plain functions.
+    """Jinja's template context, resolving ``Lazy`` values, with a cheaper ``call``.
+
+    A name a template uses is resolved once per render (and once per included template): a
+    ``Lazy`` value (pygen.source) is built then, so templates that never use it never pay.
 
     Every ``f(x)`` in a template goes through ``Context.call``, which looks for a
     ``jinja_pass_arg`` marker on the callable and on its ``__call__`` before calling it: about
@@ -102,6 +106,10 @@ class _Context(jinja2.runtime.Context):
     ``c.Env.get``) carries no attributes at all, so for those two types the answer depends only
     on the function's own marker; anything else takes Jinja's own path unchanged.
     """
+
+    def resolve_or_missing(self, key: str) -> Any:
+        value = super().resolve_or_missing(key)
+        return value.get() if type(value) is Lazy else value
 
     @internalcode
     def call(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

@@ -54,7 +54,7 @@ from pygen.etcd.keys import (
 )
 from pygen.etcd.mirror import Mirror
 from pygen.etcd.store import Compacted, KeyEvent, StoreClient, StoreError
-from pygen.source import Change, RenderInput
+from pygen.source import Change, Lazy, RenderInput
 
 log = logging.getLogger("pygen")
 
@@ -167,7 +167,7 @@ class EtcdSource:
                               f"{config.min_keys}; keeping {config.name}")
         kv = {template_text(key): decode_value(value) for key, value in sorted(raw.items())}
         context: dict[str, Any] = dict(self.functions(kv))
-        context.update(tree=build_tree(kv), kv=kv, Env=dict(os.environ))
+        context.update(tree=Lazy(lambda: build_tree(kv)), kv=kv, Env=dict(os.environ))
         return RenderInput(context, len(kv), self.noun)
 
     # -- watching -------------------------------------------------------------------------------

@@ -567,7 +567,7 @@ def test_context_values_and_odd_bytes_render_safely(v3, sources, tmp_path):
     started(source)
     context = source.render_input(config("/svc")).context
     assert context["kv"]["/svc/web/2"] == "\ufffd\ufffd10.0.0.2"
-    assert context["tree"]["svc"]["web"]["1"] == "10.0.0.1:80"
+    assert context["tree"].get()["svc"]["web"]["1"] == "10.0.0.1:80"  # built when a template uses it
     assert context["Env"]["PATH"] == os.environ["PATH"]
     assert context["getv"]("/svc/web/1") == "10.0.0.1:80"
     assert list(context["kv"]) == sorted(context["kv"])

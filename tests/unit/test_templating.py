@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from pygen.errors import TemplateError
 from pygen.functions.registry import docker_gen_functions
+from pygen.source import Lazy
 from pygen.templating import TemplateSet, make_environment
 
 
@@ -162,3 +163,34 @@ def test_include_and_import_see_the_globals(tmp_path: Path) -> None:
     (tmp_path / "macros.tmpl").write_text("{% macro up(s) %}{{ toUpper(s) }}{% endmacro %}")
     templates = TemplateSet([str(tmp_path / "main.tmpl")], docker_gen_functions())
     assert templates.render({}) == "AB"
+
+
+class CountingFactory:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.value
+
+
+def test_a_lazy_value_is_built_only_for_templates_that_use_it() -> None:
+    factory = CountingFactory({"svc": {"web": "10.0.0.1:80"}})
+    environment = make_environment([], {})
+
+    assert environment.from_string("{{ kv }}").render(kv="x", tree=Lazy(factory)) == "x"
+    assert factory.calls == 0
+
+
+def test_a_lazy_value_is_built_once_and_templates_see_the_value(tmp_path: Path) -> None:
+    (tmp_path / "main.tmpl").write_text(
+        '{% for name in tree %}{{ name }} {% endfor %}{{ tree["svc"]["web"] }} '
+        '{% include "part.tmpl" %} {{ context_value("tree")|length }}'
+    )
+    (tmp_path / "part.tmpl").write_text("{{ tree.svc.web }}")
+    factory = CountingFactory({"svc": {"web": "10.0.0.1:80"}})
+    templates = TemplateSet([str(tmp_path / "main.tmpl")], {"context_value": context_value})
+
+    assert templates.render({"tree": Lazy(factory)}) == "svc 10.0.0.1:80 10.0.0.1:80 1"
+    assert factory.calls == 1
