@@ -3,7 +3,10 @@
 With N labelled containers running, ``pygen -watch`` renders the nginx-proxy-like template.
 One extra container is started and killed repeatedly; each time, the latency is the file's
 mtime minus the ``timeNano`` of the daemon's start/die event for it (both wall clock).
-Then pygen sits idle for a while and its CPU time and RSS are read from /proc.
+Then pygen sits idle for a while and its CPU time and RSS are read from /proc. pygen logs in
+JSON (millisecond stamps), which splits each latency in two: the event's ``timeNano`` -> pygen's
+"Received event" line (the daemon's delivery), and that line -> the file's mtime (inspect,
+render, write).
 
     .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 40] [--idle 30]
 """
@@ -11,6 +14,7 @@ Then pygen sits idle for a while and its CPU time and RSS are read from /proc.
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import os
 import signal
@@ -73,6 +77,29 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def split_by_log(log: Path, probe: str, marks: list[tuple[str, int, int]]) -> tuple[list[float], list[float]]:
+    """(event -> "Received event" line, that line -> dest mtime) in ms, for each mark in order."""
+    received: dict[str, list[int]] = {"start": [], "die": []}
+    for line in log.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        for action, stamps in received.items():
+            if entry.get("msg") == f"Received event {action} for container {probe[:12]}":
+                stamp = time.strptime(entry["time"][:19], "%Y-%m-%dT%H:%M:%S")
+                millis = int(entry["time"][20:23])
+                stamps.append(int(calendar.timegm(stamp) * 1e9) + millis * 1_000_000)
+    seen = {"start": 0, "die": 0}
+    delivery, handling = [], []
+    for action, event_ns, mtime in marks:
+        stamp = received[action][seen[action]]
+        seen[action] += 1
+        delivery.append((stamp - event_ns) / 1e6)
+        handling.append((mtime - stamp) / 1e6)
+    return delivery, handling
+
+
 def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
     containers.ensure(count)
     probe = subprocess.run(
@@ -81,9 +108,12 @@ def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
     ).stdout.strip()
     with tempfile.TemporaryDirectory() as directory:
         dest = os.path.join(directory, "nginx.conf")
+        log_path = os.path.join(directory, "pygen.log")
+        log_file = open(log_path, "w")  # noqa: SIM115 - closed after pygen exits
         pygen = subprocess.Popen(
-            [str(PYGEN), "-watch", "-container-filter", f"label={containers.LABEL}", str(TEMPLATE), dest],
-            stderr=subprocess.DEVNULL,
+            [str(PYGEN), "-watch", "-log-format", "json", "-container-filter", f"label={containers.LABEL}",
+             str(TEMPLATE), dest],
+            stderr=log_file,
         )
         try:
             mtime = wait_for_mtime_change(dest, 0, timeout=60)
@@ -94,6 +124,7 @@ def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
             listener.start()
             time.sleep(0.5)
             latencies = []
+            marks: list[tuple[str, int, int]] = []  # (action, event timeNano, dest mtime)
             for _ in range(rounds):
                 for command in (["docker", "start", probe], ["docker", "kill", probe]):
                     seen = len(events)
@@ -103,6 +134,7 @@ def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
                     while len(events) <= seen and time.monotonic() < deadline:
                         time.sleep(0.001)
                     latencies.append((mtime - events[seen][1]) / 1e6)
+                    marks.append((events[seen][0], events[seen][1], mtime))
             stop.set()
             time.sleep(1.0)
             cpu_before = cpu_seconds(pygen.pid)
@@ -112,9 +144,13 @@ def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
         finally:
             pygen.send_signal(signal.SIGTERM)
             pygen.wait(timeout=10)
-            subprocess.run(["docker", "rm", "-f", probe], capture_output=True)
+            log_file.close()
+            subprocess.run(["docker", "rm", "-f", probe], capture_output=True, check=False)
+        delivery, handling = split_by_log(Path(log_path), probe, marks)
     latencies.sort()
     return {
+        "delivery_p50": statistics.median(delivery), "delivery_max": max(delivery),
+        "handling_p50": statistics.median(handling), "handling_max": max(handling),
         "count": count,
         "p50": statistics.median(latencies),
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
@@ -131,13 +167,15 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=30.0, help="idle seconds for the CPU figure")
     parser.add_argument("--keep", action="store_true")
     options = parser.parse_args()
-    print("| containers | p50 ms | p99 ms | max ms | idle CPU s | RSS MiB |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| containers | p50 ms | p99 ms | max ms | event -> received p50 / max | received -> file p50 / max "
+          "| idle CPU s | RSS MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     try:
         for count in options.counts:
             r = measure(count, options.rounds, options.idle)
-            print(f"| {count} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {r['idle_cpu']:.3f} "
-                  f"| {r['rss']:.1f} |", flush=True)
+            print(f"| {count} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} "
+                  f"| {r['delivery_p50']:.0f} / {r['delivery_max']:.0f} | {r['handling_p50']:.0f} / {r['handling_max']:.0f} "
+                  f"| {r['idle_cpu']:.3f} | {r['rss']:.1f} |", flush=True)
     finally:
         if not options.keep:
             containers.remove_all()
