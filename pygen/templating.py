@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 import jinja2.runtime
-from jinja2.utils import internalcode
+from jinja2.utils import internalcode, missing
 
 from pygen.errors import TemplateError, TemplateFunctionError
 from pygen.source import Lazy
@@ -108,7 +108,14 @@ class _Context(jinja2.runtime.Context):
     """
 
     def resolve_or_missing(self, key: str) -> Any:
-        value = super().resolve_or_missing(key)
+        # Jinja's own lookup, inlined: it runs for every name at the top of every loop body
+        # (700 times a render of the nginx-proxy template at 500 containers).
+        if key in self.vars:
+            value = self.vars[key]
+        elif key in self.parent:
+            value = self.parent[key]
+        else:
+            return missing
         return value.get() if type(value) is Lazy else value
 
     @internalcode
