@@ -424,17 +424,25 @@ class SecondDockerd:
             return False
 
     def start(self, timeout: float | None = None) -> "SecondDockerd":
-        """Start dockerd (stale pid file removed) and wait until it answers."""
+        """Start dockerd (stale pid file removed) and wait until it answers.
+
+        Started again once if it gives up on its containerd: after a SIGKILL the old containerd
+        can still be shutting down when the new dockerd looks at its pid file, and that dockerd
+        then waits for a socket that never comes ("timeout waiting for containerd to start").
+        """
+        spawns = 0
         if not self.is_running():
-            self.pid_file.unlink(missing_ok=True)
-            self._wait_old_containerd_gone()
-            with open(self.log_path, "ab") as log:
-                log.write(f"---- start {' '.join(self.argv)}\n".encode())
-            self.proc = proc_util.spawn(self.argv, self.log_path, die_with_parent=signal.SIGTERM)
+            self._spawn()
+            spawns = 1
         timeout = timeout or self.start_timeout
         deadline = time.monotonic() + timeout
         while not self.answers():
             if not self.is_running():
+                if spawns == 1 and "timeout waiting for containerd" in proc_util.log_tail(self.log_path):
+                    self._spawn()
+                    spawns = 2
+                    deadline = time.monotonic() + timeout
+                    continue
                 raise RuntimeError(f"second dockerd exited ({self.proc.returncode}):\n{proc_util.log_tail(self.log_path)}")
             if time.monotonic() >= deadline:
                 raise RuntimeError(f"second dockerd not answering after {timeout}s:\n{proc_util.log_tail(self.log_path)}")
@@ -443,6 +451,13 @@ class SecondDockerd:
             self.api = api_client(self.base_url, timeout=30)
             self.containers = ContainerFactory(self.api, self._image, self.token)
         return self
+
+    def _spawn(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+        self._wait_old_containerd_gone()
+        with open(self.log_path, "ab") as log:
+            log.write(f"---- start {' '.join(self.argv)}\n".encode())
+        self.proc = proc_util.spawn(self.argv, self.log_path, die_with_parent=signal.SIGTERM)
 
     def _wait_old_containerd_gone(self, timeout: float = 10.0) -> None:
         """After a SIGKILL the managed containerd dies too, but stays a zombie until PID 1 reaps it
