@@ -20,7 +20,7 @@ host port). One base container stays up throughout (so a removal never drops bel
 (c) failed requests during churn: client threads (2 on new connections, 2 on keep-alive ones,
     a pause between requests, 5 s timeout) run while containers are started and removed, once
     with graceful stops (a whoami that closes its listener on SIGTERM and exits a second later,
-    as tests/integration/test_service_discovery.py's DRAINING_WHOAMI) and once with
+    as tests/helpers/http_load.py's DRAINING_WHOAMI) and once with
     ``docker kill``; each phase ends after --churn-seconds or --churn-requests.
 
 For (a) and (b), a second table splits each latency into the pipeline's stages, from the
@@ -64,6 +64,7 @@ sys.path.insert(0, str(ROOT))
 from tests.helpers import proc_util
 from tests.helpers.etcd_util import EtcdSingle
 from tests.helpers.haproxy_util import HAProxy
+from tests.helpers.http_load import DRAINING_WHOAMI, LoadClients, get
 from tests.helpers.net_util import free_port
 
 PYTHON = ROOT / ".venv/bin/python"
@@ -81,14 +82,6 @@ TTL = 15
 PYCACHE: Path = Path()  # set in main(): inside the work directory
 MASTER_LINE = re.compile(r"^\s*\d+\s+master\s+(\d+)", re.MULTILINE)  # "show proc": pid, reloads
 
-# Closes its listening socket on SIGTERM, lets requests in flight finish, exits a second later.
-DRAINING_WHOAMI = [
-    "/bin/sh", "-c",
-    ('PATH=/bin; mkdir -p /www; echo "I\'m $(hostname)" > /www/index.html; '
-     'httpd -f -p "$WHOAMI_PORT" -h /www & H=$!; '
-     'trap "kill $H; sleep 1; exit 0" TERM INT; '
-     'while kill -0 $H 2>/dev/null; do wait $H; done'),
-]
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -130,20 +123,6 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     env.update(extra)
     return env
-
-
-def get(port: int, timeout: float) -> str:
-    """Body of GET / on a new connection to 127.0.0.1:port; raises on failure or non-200."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        connection.request("GET", "/")
-        response = connection.getresponse()
-        body = response.read().decode(errors="replace").strip()
-        if response.status != 200:
-            raise http.client.HTTPException(f"HTTP {response.status}")
-        return body
-    finally:
-        connection.close()
 
 
 def docker(*args: str) -> str:
@@ -437,80 +416,31 @@ class Churn:
 
 
 def churn(stack: Stack, graceful: bool, seconds: float, max_requests: int, pause: float) -> Churn:
+    load = LoadClients(stack.port, pause=pause, limit=max_requests)
     result = Churn()
-    stop = threading.Event()
-    lock = threading.Lock()
-    t0 = time.monotonic()
-    ended: list[float] = []
-
-    def finish() -> None:  # either bound reached: the clients stop, the cycle in progress completes
-        if not ended:
-            ended.append(time.monotonic())
-        stop.set()
-
-    def record(started: float, failure: str) -> None:
-        with lock:
-            result.requests += 1
-            if failure:
-                result.failures.append((time.monotonic() - t0, failure))
-            else:
-                result.latencies.append(time.monotonic() - started)
-            if result.requests >= max_requests:
-                finish()
-
-    def new_connections() -> None:
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                body = get(stack.port, 5.0)
-                record(started, "" if body.startswith("I'm ") else f"unexpected body {body[:40]!r}")
-            except (OSError, http.client.HTTPException) as error:
-                record(started, f"new connection: {type(error).__name__}: {error}")
-            time.sleep(pause)
-
-    def keep_alive() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=5.0)
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                connection.request("GET", "/")
-                response = connection.getresponse()
-                body = response.read()
-                ok = response.status == 200 and body.startswith(b"I'm ")
-                record(started, "" if ok else f"keep-alive: HTTP {response.status}")
-            except (OSError, http.client.HTTPException) as error:
-                record(started, f"keep-alive: {type(error).__name__}: {error}")
-                connection.close()
-            time.sleep(pause)
-        connection.close()
-
     reloads_before = stack.reloads()
-    threads = [threading.Thread(target=f, daemon=True)
-               for f in (new_connections, new_connections, keep_alive, keep_alive)]
-    timer = threading.Timer(seconds, finish)  # the time bound holds in the middle of a cycle too
+    timer = threading.Timer(seconds, load.finish)  # the time bound holds in the middle of a cycle too
     timer.start()
-    for thread in threads:
-        thread.start()
+    load.start()
     try:
-        while not stop.is_set():
+        while not load.done.is_set():
             short_id, _ = stack.run(DRAINING_WHOAMI if graceful else None)
             stack.wait_answer(short_id, timeout=30)
-            stop.wait(0.5)  # let it serve a share of the requests
+            load.done.wait(0.5)  # let it serve a share of the requests
             if graceful:
                 docker("stop", "-t", "10", short_id)
             else:
                 docker("kill", short_id)
             stack.wait_gone(short_id)
             docker("rm", "-f", short_id)
-            if not stop.is_set():  # a whole start/stop cycle under the client load
+            if not load.done.is_set():  # a whole start/stop cycle under the client load
                 result.cycles += 1
-            stop.wait(0.3)
+            load.done.wait(0.3)
     finally:
-        finish()
+        load.join()
         timer.cancel()
-        for thread in threads:
-            thread.join(10)
-    result.seconds = ended[0] - t0
+    result.requests, result.failures, result.latencies = load.requests, load.failures, load.latencies
+    result.seconds = load.ended - load.started
     time.sleep(1.0)
     result.reloads = stack.reloads() - reloads_before
     return result

@@ -23,15 +23,15 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, proc_util, wait_until
+from tests.helpers import free_port, http_load, proc_util, wait_until
 from tests.helpers.docker_util import ContainerHandle
+from tests.helpers.http_load import DRAINING_WHOAMI, LoadClients
 
 REPO = Path(__file__).resolve().parents[2]
 REGISTER_TEMPLATE = REPO / "templates" / "register.py.j2"
@@ -53,16 +53,7 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
 def get(url: str, timeout: float = 2.0) -> str:
     """GET on a new connection (as curl); raises on any failure or non-200 answer."""
     host, port = url.removeprefix("http://").split("/")[0].split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        connection.request("GET", "/")
-        response = connection.getresponse()
-        body = response.read().decode()
-        if response.status != 200:
-            raise http.client.HTTPException(f"HTTP {response.status}: {body[:100]}")
-        return body.strip()
-    finally:
-        connection.close()
+    return http_load.get(int(port), timeout, host)
 
 
 def answer(url: str) -> str:
@@ -465,19 +456,6 @@ def test_the_register_script_fails_with_one_line_when_etcd_is_unreachable(tmp_pa
 # ------------------------------------------------------------------------------ zero failed requests
 
 
-# A whoami that stops gracefully: on SIGTERM it closes its listening socket (the busybox httpd
-# parent), lets requests in flight finish (their httpd children) and exits a moment later, as a
-# real server does. The image's own TERM trap exits at once, which kills responses half-sent:
-# no proxy can repair a response that was cut after its headers left.
-DRAINING_WHOAMI = [
-    "/bin/sh", "-c",
-    ('PATH=/bin; mkdir -p /www; echo "I\'m $(hostname)" > /www/index.html; '
-     'httpd -f -p "$WHOAMI_PORT" -h /www & H=$!; '
-     'trap "kill $H; sleep 1; exit 0" TERM INT; '
-     'while kill -0 $H 2>/dev/null; do wait $H; done'),
-]
-
-
 def test_no_failed_request_while_backends_come_and_go_and_haproxy_reloads(sd):
     """>= 5,000 requests, on new connections and keep-alive ones, while containers are started
     and gracefully stopped on both hosts and haproxy reloads on every change: none may fail, and
@@ -488,47 +466,8 @@ def test_no_failed_request_while_backends_come_and_go_and_haproxy_reloads(sd):
     converge(client.url, {c.short_id for c in base}, 15)
     reloads_before, _ = reload_counts(client.haproxy)
 
-    stop = threading.Event()
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def record(started: float, failure: str) -> None:
-        with lock:
-            if failure:
-                failures.append(failure)
-            else:
-                latencies.append(time.monotonic() - started)
-
-    def new_connections() -> None:
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                body = get(client.url, timeout=5.0)
-                record(started, "" if body.startswith("I'm ") else f"unexpected body {body[:40]!r}")
-            except (OSError, http.client.HTTPException) as error:
-                record(started, f"new connection: {type(error).__name__}: {error}")
-
-    def keep_alive() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", sd.port, timeout=5.0)
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                connection.request("GET", "/")
-                response = connection.getresponse()
-                body = response.read()
-                ok = response.status == 200 and body.startswith(b"I'm ")
-                record(started, "" if ok else f"keep-alive: HTTP {response.status}")
-            except (OSError, http.client.HTTPException) as error:
-                record(started, f"keep-alive: {type(error).__name__}: {error}")
-                connection.close()
-        connection.close()
-
-    threads = [threading.Thread(target=f, daemon=True)
-               for f in (new_connections, new_connections, keep_alive, keep_alive)]
+    load = LoadClients(sd.port).start()
     t0 = time.monotonic()
-    for thread in threads:
-        thread.start()
     changes = 0
     try:
         for round_ in range(4):
@@ -544,13 +483,12 @@ def test_no_failed_request_while_backends_come_and_go_and_haproxy_reloads(sd):
                        message="the stopped container out of haproxy.cfg")
             changes += 1
             extra.remove()
-        while len(latencies) < 5000 and time.monotonic() - t0 < 60:
+        while len(load.latencies) < 5000 and time.monotonic() - t0 < 60:
             time.sleep(0.1)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(10)
+        load.join()
     elapsed = time.monotonic() - t0
+    latencies, failures = load.latencies, load.failures
     reloads, failed_reloads = reload_counts(client.haproxy)
     ordered = sorted(latencies)
     p99 = ordered[int(len(ordered) * 0.99)] if ordered else 0.0
