@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -124,17 +125,22 @@ class DockerClient:
     def close(self) -> None:
         self._pool.close()
 
+    @contextmanager
+    def _unreachable_on_failure(self) -> Iterator[None]:
+        try:
+            yield
+        except ConnectionLost as error:
+            raise DockerUnreachable(str(error)) from None
+        except TimeoutError:
+            raise DockerUnreachable(f"{self.endpoint} did not answer in {self.timeout:g}s") from None
+
     def request(self, method: str, path: str, query: dict[str, Any] | None = None,
                 body: Any = None) -> Any:
         """Send a request, return the decoded JSON body (None when empty); raise on errors."""
         target = path + ("?" + urlencode(query) if query else "")
         payload = None if body is None else json.dumps(body).encode()
-        try:
+        with self._unreachable_on_failure():
             response = self._pool.request(method, target, payload)
-        except ConnectionLost as error:
-            raise DockerUnreachable(str(error)) from None
-        except TimeoutError:
-            raise DockerUnreachable(f"{self.endpoint} did not answer in {self.timeout:g}s") from None
         if response.status >= 400:
             message = _error_message(response.body)
             if response.status == 404:
@@ -186,12 +192,8 @@ class DockerClient:
         if since:
             query["since"] = since
         target = "/events" + ("?" + urlencode(query) if query else "")
-        try:
+        with self._unreachable_on_failure():
             stream = self._pool.stream("GET", target, idle_timeout=idle_timeout)
-        except ConnectionLost as error:
-            raise DockerUnreachable(str(error)) from None
-        except TimeoutError:
-            raise DockerUnreachable(f"{self.endpoint} did not answer in {self.timeout:g}s") from None
         if stream.status >= 400:
             try:
                 data = stream.read()

@@ -29,6 +29,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pygen.etcd import keys
@@ -82,6 +83,15 @@ def grpc_error(body: Any) -> tuple[int, str]:
     if isinstance(inner, dict):
         return int(inner.get("grpc_code") or inner.get("code") or 0), str(inner.get("message") or "")
     return int(body.get("code") or 0), str(body.get("message") or body.get("error") or "")
+
+
+def refusal(status: int, body: bytes) -> tuple[int, str]:
+    """(gRPC code, message) of an error answer: its JSON, else its text, else the HTTP status."""
+    try:
+        code, message = grpc_error(json.loads(body))
+    except ValueError:
+        code, message = 0, body.decode(errors="replace").strip()[:200]
+    return code, message or f"HTTP {status}"
 
 
 def auth_failure(message: str) -> bool:
@@ -189,12 +199,8 @@ class EtcdV3Client:
     def _send(self, endpoint: Endpoint, path: str, body: dict[str, Any],
               headers: dict[str, str]) -> dict[str, Any]:
         """One POST to one endpoint; Transient for what another endpoint might answer."""
-        try:
+        with self._transient_failures():
             response = self.pool(endpoint).request("POST", "/v3" + path, json.dumps(body).encode(), headers)
-        except ConnectionLost as error:
-            raise Transient(error.reason) from None
-        except TimeoutError:
-            raise Transient(f"no answer within {self.timeout:g}s") from None
         if response.status == 200:
             try:
                 return json.loads(response.body)
@@ -203,13 +209,19 @@ class EtcdV3Client:
         self.raise_refusal(endpoint, path, response.status, response.body)
         raise AssertionError("unreachable")
 
+    @contextmanager
+    def _transient_failures(self) -> Iterator[None]:
+        """A connection that failed or a member that did not answer: another one may."""
+        try:
+            yield
+        except ConnectionLost as error:
+            raise Transient(error.reason) from None
+        except TimeoutError:
+            raise Transient(f"no answer within {self.timeout:g}s") from None
+
     def raise_refusal(self, endpoint: Endpoint, path: str, status: int, body: bytes) -> None:
         """Turn an error answer into the exception that says what to do about it."""
-        try:
-            code, message = grpc_error(json.loads(body))
-        except ValueError:
-            code, message = 0, body.decode(errors="replace").strip()[:200]
-        message = message or f"HTTP {status}"
+        code, message = refusal(status, body)
         if code == _GRPC_OUT_OF_RANGE:
             raise RevisionCompacted(message)
         if status == 401 or code == _GRPC_UNAUTHENTICATED or auth_failure(message):
@@ -297,7 +309,8 @@ class EtcdV3Client:
     def open_stream(self, endpoint: Endpoint, path: str, body: bytes,
                     headers: Mapping[str, str]) -> Stream:
         """A streaming POST on a connection of its own, which ``close`` can interrupt."""
-        stream = self.pool(endpoint).stream("POST", "/v3" + path, body, headers, idle_timeout=self.idle_timeout)
+        with self._transient_failures():
+            stream = self.pool(endpoint).stream("POST", "/v3" + path, body, headers, idle_timeout=self.idle_timeout)
         with self._streams_lock:
             self._streams.add(stream)
         return stream

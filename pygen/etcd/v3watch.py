@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pygen.etcd import keys
 from pygen.etcd.endpoints import Endpoint
 from pygen.etcd.store import Compacted, KeyEvent, StoreError, StoreUnavailable
-from pygen.etcd.v3 import Transient, auth_failure, b64, grpc_error, unb64
+from pygen.etcd.v3 import Transient, auth_failure, b64, grpc_error, refusal, unb64
 from pygen.http1 import ConnectionLost
 
 if TYPE_CHECKING:
@@ -122,12 +122,7 @@ def _stream(client: EtcdV3Client, endpoint: Endpoint, watches: list[_Watch], sta
     auth = client.auth_headers(endpoint)
     headers.update(auth)
     body = "\n".join(json.dumps(w.create_request()) for w in watches).encode()
-    try:
-        stream = client.open_stream(endpoint, "/watch", body, headers)
-    except ConnectionLost as error:
-        raise Transient(error.reason) from None
-    except TimeoutError:
-        raise Transient(f"no answer within {client.timeout:g}s") from None
+    stream = client.open_stream(endpoint, "/watch", body, headers)
     try:
         if stop_event.is_set():  # stopped while connecting: close() could not see this stream yet
             return
@@ -163,11 +158,7 @@ def _refused(client: EtcdV3Client, endpoint: Endpoint, stream: Stream, auth: dic
         data = stream.read()
     except (ConnectionLost, TimeoutError):
         data = b""
-    try:
-        code, message = grpc_error(json.loads(data))
-    except ValueError:
-        code, message = 0, data.decode(errors="replace").strip()[:200]
-    message = message or f"HTTP {stream.status}"
+    code, message = refusal(stream.status, data)
     _raise_for(client, endpoint, code, message, auth, stream.status)
 
 
