@@ -57,12 +57,12 @@ class Connection:
     def __init__(self, address: Address, tls: ssl.SSLContext | None = None, *, timeout: float | None,
                  connect_timeout: float | None = None, host_header: str = "localhost") -> None:
         try:
-            sock = _open_socket(address, tls, connect_timeout or timeout)
+            sock = open_socket(address, tls, connect_timeout or timeout)
             sock.settimeout(timeout)
         except TimeoutError:
             raise ConnectionLost(f"cannot connect to {address}: timed out", "timed out") from None
         except OSError as error:
-            reason = _describe(error)
+            reason = describe_error(error)
             raise ConnectionLost(f"cannot connect to {address}: {reason}", reason) from None
         self.sock = sock
         self.address = address
@@ -106,7 +106,7 @@ class Connection:
         except TimeoutError:
             raise
         except OSError as error:
-            reason = _describe(error)
+            reason = describe_error(error)
             raise ConnectionLost(f"lost connection to {self.address}: {reason}", reason) from None
 
     def _fill(self) -> None:
@@ -115,7 +115,7 @@ class Connection:
         except TimeoutError:
             raise
         except OSError as error:
-            reason = _describe(error)
+            reason = describe_error(error)
             raise ConnectionLost(f"lost connection to {self.address}: {reason}", reason) from None
         if not chunk:
             raise ConnectionLost(f"connection to {self.address} closed", "connection closed")
@@ -188,7 +188,7 @@ class Connection:
         return b"" if status in (204, 304) else b"".join(self.iter_body(headers))
 
 
-def _open_socket(address: Address, tls: ssl.SSLContext | None, timeout: float | None) -> socket.socket:
+def open_socket(address: Address, tls: ssl.SSLContext | None, timeout: float | None) -> socket.socket:
     """A connected socket (TLS handshake done), or OSError with nothing left open."""
     if address.path:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -211,7 +211,7 @@ def _open_socket(address: Address, tls: ssl.SSLContext | None, timeout: float | 
         raise
 
 
-def _describe(error: OSError) -> str:
+def describe_error(error: OSError) -> str:
     """"connection refused", "certificate verify failed": the cause without errno noise."""
     tls_reason = getattr(error, "reason", None)  # ssl.SSLError: "CERTIFICATE_VERIFY_FAILED"
     if isinstance(tls_reason, str):
