@@ -320,10 +320,13 @@ def phases(etcd: Etcd, endpoint: str, work: Path, runs: int) -> None:
     """Wall-clock time of each step of a 10k render, timed around pygen's own functions (in this
     process, nothing patched), plus the start-up of a fresh interpreter. Medians of ``runs``."""
     from pygen.config import TemplateConfig
+    from pygen.etcd import v3proto
     from pygen.etcd.connect import make_store_client
     from pygen.etcd.keys import build_tree, decode_value, template_text
     from pygen.etcd.source import EtcdSource
     from pygen.functions.registry import confd_functions
+    from pygen.grpc import unary_call
+    from pygen.http1 import Address
     from pygen.job import Job
     from pygen.writer import Destination, remove_blank_lines, write_output
 
@@ -346,6 +349,9 @@ def phases(etcd: Etcd, endpoint: str, work: Path, runs: int) -> None:
     job = Job(config, confd_functions({}))
     body = {"key": base64.b64encode(BIG.encode()).decode(),
             "range_end": base64.b64encode(BIG[:-1].encode() + b"0").decode()}  # "/bench/big0": the prefix's end
+    request = v3proto.txn_of_ranges([(BIG.encode(), BIG[:-1].encode() + b"0")])
+    host, port = endpoint.rsplit("/", 1)[1].rsplit(":", 1)
+    address = Address(host, int(port), scheme="http")
 
     def timed(label: str, step):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
@@ -356,7 +362,11 @@ def phases(etcd: Etcd, endpoint: str, work: Path, runs: int) -> None:
     for _ in range(runs):
         timed("etcd range over the JSON gateway, HTTP only (etcd marshals ~1.3 MB of JSON)",
               lambda: etcd.session.post(f"{endpoint}/v3/kv/range", json=body, timeout=10).content)
-        snapshot = timed("pygen/etcd/v3.py:EtcdV3Client.read (the same HTTP, then JSON, base64)",
+        answer = timed("etcd Txn of the range over gRPC, the call only (pygen/grpc.py:unary_call, ~0.6 MB)",
+                       lambda: unary_call(address, None, v3proto.TXN_METHOD, request, timeout=10))
+        timed("pygen/etcd/v3proto.py:decode_txn_ranges (protobuf -> key/value dict)",
+              lambda a=answer: v3proto.decode_txn_ranges(a, {}))
+        snapshot = timed("pygen/etcd/v3.py:EtcdV3Client.read (gRPC call and decoding, as etcd-gen reads)",
                          lambda: client.read(source.store_prefixes))
         timed("pygen/etcd/mirror.py:Mirror.replace", lambda s=snapshot: source.mirror.replace(s, source.prefixes))
         source._valid = True  # the read above was complete, as EtcdSource._read marks it

@@ -1,4 +1,5 @@
-"""etcd v3 over its JSON gateway (``/v3/...``, etcd 3.4 or newer), on pygen's own HTTP client.
+"""etcd v3 over its JSON gateway (``/v3/...``, etcd 3.4 or newer), on pygen's own HTTP client,
+with reads over gRPC.
 
 What a long-running watcher needs from a client, and generic gateway clients such as etcd3gw
 get wrong (services.md, "etcd clients for Python"):
@@ -12,6 +13,10 @@ get wrong (services.md, "etcd clients for Python"):
 * **Consistent reads of several prefixes.** One read-only transaction with a range per
   prefix, so every key comes from the same revision (chunks of ``max_txn_ops`` beyond 128
   prefixes, the later chunks pinned to the first one's revision).
+* **Fast big reads.** The transaction goes over gRPC (``pygen.grpc``, ``pygen.etcd.v3proto``):
+  the gateway's JSON of 10,000 keys costs etcd 100-160 ms, the protobuf 20-35 ms. A member
+  that does not speak HTTP/2 is read through the gateway from then on; a refused call is asked
+  again of the gateway, whose answer says why (compacted, permission denied...).
 * **Bytes, not text.** Keys and values are base64 on the wire; keys become ``str`` with
   ``surrogateescape`` (exact round trip), values stay ``bytes``.
 * **Its own watch** (``pygen.etcd.v3watch``): etcd3gw's watch blocks forever when its
@@ -28,11 +33,13 @@ import binascii
 import json
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pygen.etcd import keys
+from pygen import grpc
+from pygen.etcd import keys, v3proto
 from pygen.etcd.endpoints import Endpoint, EndpointRing, parse_endpoint
 from pygen.etcd.store import KeyEvent, Snapshot, StoreError, StoreUnavailable
 from pygen.http1 import Address, ConnectionLost, ConnectionPool, Stream
@@ -50,6 +57,7 @@ MAX_TXN_OPS = 128  # etcd's --max-txn-ops default
 _GRPC_OUT_OF_RANGE = 11  # "required revision has been compacted"
 _GRPC_PERMISSION_DENIED = 7
 _GRPC_UNAUTHENTICATED = 16
+T = TypeVar("T")
 
 
 class Transient(Exception):
@@ -132,6 +140,8 @@ class EtcdV3Client:
         self._pools: dict[Endpoint, ConnectionPool] = {}
         self._pools_lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
+        self._grpc_tls: ssl.SSLContext | None = None
+        self._gateway_only: set[Endpoint] = set()  # members whose port does not speak gRPC
         self._token: str | None = None
         self._auth_lock = threading.Lock()
         self._streams: set[Stream] = set()
@@ -149,17 +159,26 @@ class EtcdV3Client:
         """Server verification against ``cacert`` (else the system's CAs), hostname checked,
         and the client certificate when given; built on first use, once."""
         if self._tls is None:
-            import ssl  # plain-HTTP clients do not pay for it
-
-            try:
-                context = ssl.create_default_context(cafile=self.cacert or None)
-                if self.cert and self.key:
-                    context.load_cert_chain(self.cert, self.key)
-            except OSError as error:  # a missing or unreadable file: a setup error, not a retry
-                files = ", ".join(f for f in (self.cacert, self.cert, self.key) if f)
-                raise StoreError(f"etcd TLS files ({files}): {error.strerror or error}") from None
-            self._tls = context
+            self._tls = self._new_tls_context()
         return self._tls
+
+    def grpc_tls_context(self) -> ssl.SSLContext:
+        """The same, offering HTTP/2 (ALPN ``h2``), which the HTTP/1.1 connections must not."""
+        if self._grpc_tls is None:
+            self._grpc_tls = grpc.alpn_h2(self._new_tls_context())
+        return self._grpc_tls
+
+    def _new_tls_context(self) -> ssl.SSLContext:
+        import ssl  # plain-HTTP clients do not pay for it
+
+        try:
+            context = ssl.create_default_context(cafile=self.cacert or None)
+            if self.cert and self.key:
+                context.load_cert_chain(self.cert, self.key)
+        except OSError as error:  # a missing or unreadable file: a setup error, not a retry
+            files = ", ".join(f for f in (self.cacert, self.cert, self.key) if f)
+            raise StoreError(f"etcd TLS files ({files}): {error.strerror or error}") from None
+        return context
 
     def pool(self, endpoint: Endpoint) -> ConnectionPool:
         """The kept-alive connections to one member."""
@@ -238,11 +257,16 @@ class EtcdV3Client:
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST to the current endpoint, moving through the others until one answers."""
+        return self.on_any_endpoint(lambda endpoint: self._post_authenticated(endpoint, path, body))
+
+    def on_any_endpoint(self, call: Callable[[Endpoint], T]) -> T:
+        """``call`` the current endpoint, moving through the others while they fail with
+        Transient; StoreUnavailable naming them all when none answers."""
         endpoint = self.ring.current
         reason = ""
         for _ in range(len(self.ring)):
             try:
-                return self._post_authenticated(endpoint, path, body)
+                return call(endpoint)
             except Transient as error:
                 reason = self.reason(endpoint, error)
                 log.debug("etcd %s: %s", endpoint, error)
@@ -270,7 +294,7 @@ class EtcdV3Client:
 
     def read(self, prefixes: Sequence[str]) -> Snapshot:
         """Every key under ``prefixes`` at one revision (a read-only transaction)."""
-        ranges = [{"key": b64(keys.range_key(raw)), "range_end": b64(keys.range_end(raw))}
+        ranges = [(keys.range_key(raw), keys.range_end(raw))
                   for raw in (keys.to_bytes(prefix) for prefix in prefixes)]
         for _ in range(3):
             try:
@@ -279,7 +303,7 @@ class EtcdV3Client:
                 continue  # compacted between two chunks: start again at a newer revision
         raise StoreError(f"{self.describe()}: the store was compacted during each of 3 reads")
 
-    def _read_ranges(self, ranges: list[dict[str, str]]) -> Snapshot:
+    def _read_ranges(self, ranges: list[tuple[bytes, bytes]]) -> Snapshot:
         if not ranges:
             body = self.post("/kv/range", {"key": b64(b"\0"), "count_only": True})
             return Snapshot(int(body["header"]["revision"]), {})
@@ -287,16 +311,49 @@ class EtcdV3Client:
         kv: dict[str, bytes] = {}
         for start in range(0, len(ranges), self.max_txn_ops):
             chunk = ranges[start:start + self.max_txn_ops]
-            if revision is not None:
-                chunk = [dict(item, revision=revision) for item in chunk]
-            body = self.post("/kv/txn", {"success": [{"request_range": item} for item in chunk]})
+            chunk_revision = self.on_any_endpoint(partial(self._read_txn, ranges=chunk, revision=revision, into=kv))
             if revision is None:
-                revision = int(body["header"]["revision"])
-            for response in body.get("responses") or []:
-                for item in (response.get("response_range") or {}).get("kvs") or []:
-                    kv[keys.from_bytes(unb64(item.get("key")))] = unb64(item.get("value"))
+                revision = chunk_revision
         assert revision is not None
         return Snapshot(revision, kv)
+
+    def _read_txn(self, endpoint: Endpoint, ranges: list[tuple[bytes, bytes]], revision: int | None,
+                  into: dict[str, bytes]) -> int:
+        """One transaction of ranges: over gRPC where the member speaks it (a big read costs a
+        quarter of the gateway's), else, or to learn why gRPC refused, over the gateway."""
+        if endpoint not in self._gateway_only:
+            try:
+                return self._read_txn_grpc(endpoint, ranges, revision, into)
+            except grpc.NotGrpc as error:
+                log.debug("etcd %s: reading through the JSON gateway: %s", endpoint, error)
+                self._gateway_only.add(endpoint)
+            except (grpc.NoMessage, ConnectionLost, v3proto.MalformedMessage) as error:
+                log.debug("etcd %s: gRPC read failed (%s); asking the gateway", endpoint, error)
+            except TimeoutError:
+                raise Transient(f"no answer within {self.timeout:g}s") from None
+        chunk = [{"key": b64(key), "range_end": b64(end)} for key, end in ranges]
+        if revision is not None:
+            chunk = [dict(item, revision=revision) for item in chunk]
+        body = self._post_authenticated(endpoint, "/kv/txn", {"success": [{"request_range": item} for item in chunk]})
+        for response in body.get("responses") or []:
+            for item in (response.get("response_range") or {}).get("kvs") or []:
+                into[keys.from_bytes(unb64(item.get("key")))] = unb64(item.get("value"))
+        return int(body["header"]["revision"])
+
+    def _read_txn_grpc(self, endpoint: Endpoint, ranges: list[tuple[bytes, bytes]], revision: int | None,
+                       into: dict[str, bytes]) -> int:
+        token = self.auth_headers(endpoint).get("Authorization")
+        tls = self.grpc_tls_context() if endpoint.scheme == "https" else None
+        answer = grpc.unary_call(Address(endpoint.host, endpoint.port, scheme=endpoint.scheme), tls,
+                                 v3proto.TXN_METHOD, v3proto.txn_of_ranges(ranges, revision),
+                                 {"token": token} if token else None,
+                                 timeout=self.timeout, connect_timeout=self.connect_timeout)
+        found: dict[str, bytes] = {}
+        answer_revision = v3proto.decode_txn_ranges(answer, found)
+        if not answer_revision:
+            raise v3proto.MalformedMessage("the answer has no revision")
+        into.update(found)
+        return answer_revision
 
     # -- watch ----------------------------------------------------------------------------------
 

@@ -87,9 +87,11 @@ class Cutter:
     """A TCP forwarder to etcd that can ``cut()`` (reset every connection, refuse new ones),
     ``blackhole()`` (keep connections open but forward nothing) and ``restore()``."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, *, http1_only: bool = False) -> None:
         self.target_port = target_port
         self.mode = "forward"
+        self.http1_only = http1_only  # answer HTTP/2 as a proxy that only speaks HTTP/1.1 does
+        self.http2_refused = 0
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -109,6 +111,8 @@ class Cutter:
                 return
             if self.mode == "cut":
                 self._reset(conn)
+                continue
+            if self.http1_only and self._refused_http2(conn):
                 continue
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=2)
@@ -136,6 +140,20 @@ class Cutter:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def _refused_http2(self, conn: socket.socket) -> bool:
+        conn.settimeout(2)
+        try:
+            first = conn.recv(3, socket.MSG_PEEK)
+        except OSError:
+            first = b""
+        conn.settimeout(None)
+        if first != b"PRI":  # the HTTP/2 preface: "PRI * HTTP/2.0"
+            return False
+        self.http2_refused += 1
+        conn.sendall(b"HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        conn.close()
+        return True
 
     @staticmethod
     def _reset(sock: socket.socket) -> None:
@@ -229,6 +247,58 @@ def test_v3_read_is_one_revision_across_prefixes(v3, etcd_clean, txn_ops):
     final = reader.read(["/a/", "/b/", "/c"])
     assert final.revision == int(v3.post("/kv/range", {"key": base64.b64encode(b"/").decode()})["header"]["revision"])
     assert set(final.kv) == {"/a/x", "/b/x", "/c/other"}
+
+
+def gateway_messages(caplog) -> list[str]:
+    """What the v3 client logged about not reading over gRPC."""
+    return [r.getMessage() for r in caplog.records if "gateway" in r.getMessage()]
+
+
+@pytest.mark.parametrize("txn_ops", [128, 1], ids=["one-txn", "chunked"])
+def test_v3_read_over_grpc_returns_every_byte(v3, etcd_clean, txn_ops, caplog):
+    """Reads go over gRPC, not the JSON gateway: keys that are not UTF-8, values with newlines
+    and NULs, empty values, a value of 300 KB (an answer over many HTTP/2 frames), hundreds of
+    keys, and several prefixes read as one revision (chunks pinned to it)."""
+    caplog.set_level(logging.DEBUG, logger="pygen")
+    expected = {f"/many/{n:04d}": f"10.0.{n // 250}.{n % 250}:80".encode() for n in range(600)}
+    expected |= {"/odd/bad-utf8-\udcff\udcfe": b"\xff\x00\n;inject", "/odd/empty": b"",
+                 "/odd/été \n key": "café".encode(), "/big/value": bytes(range(256)) * 1200}
+    for start in range(0, len(expected), 100):
+        v3.post("/kv/txn", {"success": [
+            {"request_put": {"key": base64.b64encode(keys_bytes(k)).decode(), "value": base64.b64encode(v).decode()}}
+            for k, v in list(expected.items())[start:start + 100]]})
+    v3.put("/other", "not read")
+    reader = EtcdV3Client([etcd_clean.endpoint], max_txn_ops=txn_ops)
+    try:
+        snapshot = reader.read(["/many/", "/odd/", "/big/"])
+    finally:
+        reader.close()
+    assert snapshot.kv == expected
+    assert snapshot.revision == int(v3.post("/kv/range", {"key": base64.b64encode(b"/").decode()})["header"]["revision"])
+    assert gateway_messages(caplog) == []
+
+
+def keys_bytes(key: str) -> bytes:
+    return key.encode("utf-8", "surrogateescape")
+
+
+def test_v3_member_without_http2_is_read_through_the_gateway(v3, etcd_clean, caplog):
+    """Behind a proxy that speaks HTTP/1.1 only, the read falls back to the gateway, and the
+    client remembers it: the next read does not knock again."""
+    caplog.set_level(logging.DEBUG, logger="pygen")
+    v3.put("/app/a", "1")
+    front = Cutter(etcd_clean.client_port, http1_only=True)
+    client = EtcdV3Client([front.endpoint])
+    try:
+        assert client.read(["/app/"]).kv == {"/app/a": b"1"}
+        v3.put("/app/b", "2")
+        assert client.read(["/app/"]).kv == {"/app/a": b"1", "/app/b": b"2"}
+    finally:
+        client.close()
+        front.close()
+    assert front.http2_refused == 1
+    assert [m for m in gateway_messages(caplog) if "reading through the JSON gateway" in m] == [
+        f"etcd {front.endpoint}: reading through the JSON gateway: {front.endpoint} did not answer with HTTP/2"]
 
 
 def test_v2_read_is_one_index_and_leaves_only(etcd_clean):
@@ -672,18 +742,23 @@ def etcd_tls(tmp_path):
         node.kill()
 
 
-def test_tls_with_client_certificate_ignores_the_environment(etcd_tls, sources, monkeypatch):
+def test_tls_with_client_certificate_ignores_the_environment(etcd_tls, sources, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG, logger="pygen")
     node, certs = etcd_tls
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certs / "nonexistent.pem"))
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    client = EtcdV3Client([node.endpoint], cacert=str(certs / "ca.pem"), cert=str(certs / "client.pem"),
-                          key=str(certs / "client.key"))
+    tls = {"cacert": str(certs / "ca.pem"), "cert": str(certs / "client.pem"), "key": str(certs / "client.key")}
+    client = EtcdV3Client([node.endpoint], **tls)
     wait_until(lambda: _reads(client), 10, message="TLS etcd up")
     client.put("/app/a", "1")
     source = sources(client, [config("/app")])
     started(source)
     client.put("/app/b", "2")
     wait_keys(source, {"/app/a": "1", "/app/b": "2"}, "/app")
+    caplog.clear()  # the reads that waited for etcd to come up may have fallen back
+    fresh = EtcdV3Client([node.endpoint], **tls)
+    assert fresh.read(["/app"]).kv == {"/app/a": b"1", "/app/b": b"2"}
+    assert gateway_messages(caplog) == []  # read over gRPC with TLS (ALPN h2)
     without_cert = EtcdV3Client([node.endpoint], cacert=str(certs / "ca.pem"))
     with pytest.raises(StoreUnavailable, match=node.endpoint.replace(".", r"\.")):
         without_cert.read(["/app"])
