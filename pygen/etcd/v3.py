@@ -109,7 +109,7 @@ def auth_failure(message: str) -> bool:
 
 
 class EtcdV3Client:
-    """A StoreClient for etcd v3 (3.4 or newer) over the JSON gateway."""
+    """A StoreClient for etcd v3 (3.4 or newer): the JSON gateway, and gRPC for reads."""
 
     api = "v3"
 
