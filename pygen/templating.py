@@ -59,19 +59,23 @@ class _NamedFilesLoader(jinja2.BaseLoader):
 
 
 class _RecordingLoader(jinja2.ChoiceLoader):
-    """Remembers every file a render loaded, so only edits of those files trigger a re-render."""
+    """Remembers every file a render loaded, so only edits of those files trigger a re-render.
+
+    ``load`` is where to record: Jinja's ``get_template`` calls it, and ChoiceLoader's own
+    ``load`` asks each loader directly, never going through ``get_source`` here.
+    """
 
     def __init__(self, loaders: list[jinja2.BaseLoader]) -> None:
         super().__init__(loaders)
         self.loaded: set[str] = set()
 
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str | None, Callable[[], bool] | None]:
-        source, filename, up_to_date = super().get_source(environment, template)
-        if filename:
-            self.loaded.add(os.path.abspath(filename))
-        return source, filename, up_to_date
+    def load(
+        self, environment: jinja2.Environment, name: str, globals: MutableMapping[str, Any] | None = None
+    ) -> jinja2.Template:
+        template = super().load(environment, name, globals)
+        if template.filename:
+            self.loaded.add(os.path.abspath(template.filename))
+        return template
 
 
 def make_environment(paths: list[str], functions: Mapping[str, Callable[..., Any]]) -> jinja2.Environment:
@@ -90,7 +94,30 @@ def make_environment(paths: list[str], functions: Mapping[str, Callable[..., Any
     environment.context_class = _Context
     environment.template_class = _Template
     install(environment, functions)
+    environment.globals.setdefault("eval", evaluate)
     return environment
+
+
+@jinja2.pass_context
+def evaluate(context: jinja2.runtime.Context, name: Any, *data: Any) -> str:
+    """docker-gen's ``eval name [data]``: another template of the set, by basename (or any
+    file beside the templates), rendered into a string.
+
+    Go hands the named template ``data`` as its dot; a Jinja template has no dot, so it sees
+    this render's variables (``containers``, ``Env``... as ``{% include %}`` would) and
+    ``data``, None when not given. Errors inside it name its own file and line.
+    """
+    if len(data) > 1:
+        raise TemplateFunctionError(f"eval: wrong number of args: want 1 or 2, got {1 + len(data)}")
+    if not isinstance(name, str):
+        raise TemplateFunctionError(f"eval: the template name must be a string, not {type(name).__name__}")
+    try:
+        template = context.environment.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise TemplateFunctionError(f'eval: no template "{name}" in the template set') from None
+    variables = dict(context.get_all())
+    variables["data"] = data[0] if data else None
+    return "".join(template.root_render_func(template.new_context(variables, shared=True)))
 
 
 class _Context(jinja2.runtime.Context):

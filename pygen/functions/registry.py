@@ -212,7 +212,7 @@ def _docker_gen_table() -> dict[str, Callable[..., Any]]:
 def docker_gen_functions() -> dict[str, Callable[..., Any]]:
     """docker-gen's template functions (and the sprig subset) under their Go names.
 
-    Not included: `eval`, which needs the template set (the renderer provides it).
+    Not included: `eval`, which needs the template set (``pygen.templating.evaluate``).
     """
     return {name: _wrap(name, function) for name, function in _docker_gen_table().items()}
 

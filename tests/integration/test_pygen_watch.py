@@ -203,6 +203,23 @@ def test_template_edits_rerender_and_a_broken_template_keeps_the_last_good_outpu
     assert_stops_cleanly(p)
 
 
+def test_edits_of_included_and_evaluated_files_rerender(containers, case, tmp_path, pygen_bg):
+    """Files beside the template that a render loaded ({% include %}, eval) are watched too."""
+    c = containers.run("parts", labels={CASE_LABEL: case}, publish_ip=None)
+    write(tmp_path / "t" / "head.tmpl", "head-v1")
+    write(tmp_path / "t" / "row.tmpl", "row-v1 {{ data.Name }}")
+    tmpl = write(tmp_path / "t" / "main.tmpl",
+                 '{% include "head.tmpl" %}\n{% for c in containers %}{{ eval("row.tmpl", c) }}{% endfor %}\n')
+    dest = tmp_path / "parts.txt"
+    p = start_watching(pygen_bg, case, tmpl, dest)
+    assert dest.read_text() == f"head-v1\nrow-v1 {c.name}\n"
+    (tmp_path / "t" / "head.tmpl").write_text("head-v2")
+    wait_file(dest, f"head-v2\nrow-v1 {c.name}\n", timeout=5)
+    (tmp_path / "t" / "row.tmpl").write_text("row-v2 {{ data.Name }}")
+    wait_file(dest, f"head-v2\nrow-v2 {c.name}\n", timeout=5)
+    assert_stops_cleanly(p)
+
+
 def test_sighup_rerenders(case, tmp_path, pygen_bg):
     # the template includes a file nothing watches: only a full re-render (SIGHUP) can see its change
     data = write(tmp_path / "data" / "value.txt", "one")

@@ -194,3 +194,83 @@ def test_a_lazy_value_is_built_once_and_templates_see_the_value(tmp_path: Path) 
 
     assert templates.render({"tree": Lazy(factory)}) == "svc 10.0.0.1:80 10.0.0.1:80 1"
     assert factory.calls == 1
+
+
+# ------------------------------------------------------------------------------ eval
+
+
+def template_set(tmp_path: Path, files: dict[str, str]) -> TemplateSet:
+    """The files written to ``tmp_path``; the first one is the entry, as in ``-template a;b``."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return TemplateSet([str(tmp_path / name) for name in files], docker_gen_functions())
+
+
+def test_eval_renders_a_template_of_the_set_with_data(tmp_path: Path) -> None:
+    templates = template_set(tmp_path, {
+        "main.tmpl": '{% for c in containers %}{{ eval("server.tmpl", c)|trim }};{% endfor %}',
+        "server.tmpl": "server {{ data.Name }} ({{ containers|length }} in all)\n",
+    })
+    assert templates.render({"containers": [{"Name": "web"}, {"Name": "api"}]}) == (
+        "server web (2 in all);server api (2 in all);"
+    )
+
+
+def test_eval_without_data_gives_none(tmp_path: Path) -> None:
+    templates = template_set(tmp_path, {
+        "main.tmpl": '[{{ eval("part.tmpl") }}]',
+        "part.tmpl": "{{ data is none }}",
+    })
+    assert templates.render({}) == "[True]"
+
+
+def test_eval_output_is_text_never_template_code(tmp_path: Path) -> None:
+    """A hostile container name that looks like a template is printed as it is."""
+    templates = template_set(tmp_path, {
+        "main.tmpl": '{{ eval("name.tmpl", name) }}',
+        "name.tmpl": "{{ data }}",
+    })
+    assert templates.render({"name": "{{ 7 * 7 }}{% raw %}"}) == "{{ 7 * 7 }}{% raw %}"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    ('eval("missing.tmpl")', 'eval: no template "missing.tmpl" in the template set'),
+    ('eval("part.tmpl", 1, 2)', "eval: wrong number of args: want 1 or 2, got 3"),
+    ("eval(80)", "eval: the template name must be a string, not int"),
+])
+def test_eval_errors_name_the_calling_line(tmp_path: Path, call: str, message: str) -> None:
+    templates = template_set(tmp_path, {"main.tmpl": "ok\n{{ " + call + " }}\n", "part.tmpl": "x"})
+    with pytest.raises(TemplateError) as caught:
+        templates.render({})
+    assert str(caught.value) == f"Template error: {tmp_path / 'main.tmpl'}:2: {message}"
+
+
+def test_an_error_inside_an_evaluated_template_names_its_own_line(tmp_path: Path) -> None:
+    templates = template_set(tmp_path, {
+        "main.tmpl": '{{ eval("port.tmpl", "x") }}',
+        "port.tmpl": "first\n{{ mustBeInt(data) }}",
+    })
+    with pytest.raises(TemplateError) as caught:
+        templates.render({})
+    assert str(caught.value) == (
+        f'Template error: {tmp_path / "port.tmpl"}:2: error calling mustBeInt: value must be an integer; got "x"'
+    )
+
+
+def test_a_file_beside_the_templates_that_eval_loaded_is_watched(tmp_path: Path) -> None:
+    (tmp_path / "beside.tmpl").write_text("beside")
+    templates = template_set(tmp_path, {"main.tmpl": '{{ eval("beside.tmpl") }}'})
+    assert not templates.uses_file(str(tmp_path / "beside.tmpl"))
+    assert templates.render({}) == "beside"
+    assert templates.uses_file(str(tmp_path / "beside.tmpl"))
+
+
+def test_a_file_beside_the_templates_that_a_render_included_is_watched(tmp_path: Path) -> None:
+    (tmp_path / "part.tmpl").write_text("part")
+    (tmp_path / "macros.tmpl").write_text("{% macro m() %}macro{% endmacro %}")
+    templates = template_set(tmp_path, {"main.tmpl": '{% include "part.tmpl" %} {% import "macros.tmpl" as x %}'
+                                                     "{{ x.m() }}"})
+    assert templates.render({}) == "part macro"
+    assert templates.uses_file(str(tmp_path / "part.tmpl"))
+    assert templates.uses_file(str(tmp_path / "macros.tmpl"))
+    assert not templates.uses_file(str(tmp_path / "other.tmpl"))
