@@ -346,7 +346,7 @@ def phases(etcd: Etcd, endpoint: str, work: Path, runs: int) -> None:
     config = TemplateConfig(templates=[str(work / "big.j2")], dest=str(work / "phases.out"), prefixes=[BIG])
     client = make_store_client("v3", [endpoint])
     source = EtcdSource(client, [config])
-    job = Job(config, confd_functions({}))
+    job = Job(config, confd_functions())
     body = {"key": base64.b64encode(BIG.encode()).decode(),
             "range_end": base64.b64encode(BIG[:-1].encode() + b"0").decode()}  # "/bench/big0": the prefix's end
     request = v3proto.txn_of_ranges([(BIG.encode(), BIG[:-1].encode() + b"0")])

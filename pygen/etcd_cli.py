@@ -117,7 +117,7 @@ def run(argv: Sequence[str]) -> int:
     from pygen.app import run_configs
     from pygen.functions.registry import confd_functions
 
-    return run_configs(configs, source, args["config"], confd_functions({}), prefetch)
+    return run_configs(configs, source, args["config"], confd_functions(), prefetch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,11 +67,9 @@ FunctionProvider = Callable[[Mapping[str, str]], Mapping[str, Callable[..., Any]
 
 def store_functions(kv: Mapping[str, str]) -> dict[str, Callable[..., Any]]:
     """confd's store functions bound to ``kv``, wrapped like the rest of the library."""
-    from pygen.functions.confd import KVStoreFunctions
-    from pygen.functions.registry import confd_functions
+    from pygen.functions.registry import confd_store_functions
 
-    table = confd_functions(kv)
-    return {name: table[name] for name in KVStoreFunctions({}).functions()}
+    return confd_store_functions(kv)
 
 
 def describe_batch(events: Sequence[KeyEvent]) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 import jinja2.defaults
 from jinja2 import Undefined
+from jinja2.utils import missing
 
 from pygen.errors import TemplateFunctionError
 from pygen.functions import (
@@ -217,9 +218,14 @@ def docker_gen_functions() -> dict[str, Callable[..., Any]]:
     return {name: _wrap(name, function) for name, function in _docker_gen_table().items()}
 
 
-def confd_functions(kv: Mapping[str, str]) -> dict[str, Callable[..., Any]]:
+def confd_functions(kv: Mapping[str, str] | None = None) -> dict[str, Callable[..., Any]]:
     """etcd-gen's functions: confd's over `kv` (one snapshot, prefix already stripped), plus the
     docker-gen table for everything confd does not define.
+
+    Without `kv` (the table a Jinja environment is made with, before any read), the store
+    functions (`get`, `getv`, `ls`...) call those of the render's context, which the source
+    binds to each render's snapshot: so the filter forms (`"/k"|getv`), which Jinja takes from
+    the environment and not from the context, read the same keys as `getv("/k")`.
 
     Where the names clash, confd's meaning wins, so confd templates run unchanged:
 
@@ -243,10 +249,34 @@ def confd_functions(kv: Mapping[str, str]) -> dict[str, Callable[..., Any]]:
     table = docker_gen_functions()
     from pygen.functions import confd  # only etcd-gen needs it
 
-    store = confd.KVStoreFunctions(kv)
-    for name, function in {**confd.confd_helpers(), **store.functions()}.items():
+    for name, function in confd.confd_helpers().items():
         table[name] = _wrap(name, function)
+    if kv is None:
+        table.update((name, _from_render_context(name)) for name in confd.KVStoreFunctions({}).functions())
+    else:
+        table.update(confd_store_functions(kv))
     return table
+
+
+def confd_store_functions(kv: Mapping[str, str]) -> dict[str, Callable[..., Any]]:
+    """confd's store functions (`get`, `getv`, `ls`...) over `kv`, wrapped as the others."""
+    from pygen.functions import confd
+
+    return {name: _wrap(name, function) for name, function in confd.KVStoreFunctions(kv).functions().items()}
+
+
+def _from_render_context(name: str) -> Callable[..., Any]:
+    """A function that calls the render context's function of the same name."""
+
+    @jinja2.pass_context
+    def call(context: jinja2.runtime.Context, *args: Any, **kwargs: Any) -> Any:
+        bound = context.resolve_or_missing(name)
+        if bound is missing or bound is call:
+            raise TemplateFunctionError(f"error calling {name}: this render has no keys to read")
+        return bound(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 def install(environment: jinja2.Environment, functions: Mapping[str, Callable[..., Any]]) -> None:

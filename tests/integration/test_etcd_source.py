@@ -646,20 +646,22 @@ def test_context_values_and_odd_bytes_render_safely(v3, sources, tmp_path):
     template.write_text(
         "{% for k, v in kv.items() %}{{ k }}={{ v }}\n{% endfor %}"
         "{% for name in ls('/svc/web') %}web:{{ name }}\n{% endfor %}"
-        "{{ getv('/svc/web/1') }} {{ tree.svc.web['1'] }}\n")
+        "{{ getv('/svc/web/1') }} {{ tree.svc.web['1'] }}\n"
+        "filters: {{ '/svc/web/1'|getv }} {{ '/svc/none'|getv('default') }} {{ '/svc/web'|ls|join(',') }}\n")
     dest = tmp_path / "out.conf"
     cfg = config("/svc", dest=str(dest), templates=[str(template)])
-    job = Job(cfg, confd_functions({}))
+    job = Job(cfg, confd_functions())
     assert job.render(source)
     text = dest.read_text(encoding="utf-8")
     assert "/svc/web/2=\ufffd\ufffd10.0.0.2" in text
     assert "/svc/bad\ufffd=x" in text
-    assert "web:1\nweb:2\nweb:conf\n" in text and text.endswith("10.0.0.1:80 10.0.0.1:80\n")
+    assert "web:1\nweb:2\nweb:conf\n" in text and "10.0.0.1:80 10.0.0.1:80\n" in text
+    assert text.endswith("filters: 10.0.0.1:80 default 1,2,conf\n")  # the filter forms read the same keys
 
     bad = tmp_path / "json.tmpl"
     bad.write_text("{{ json(getv('/svc/web/conf')) }}")
     bad_dest = tmp_path / "json.conf"
-    bad_job = Job(config("/svc", dest=str(bad_dest), templates=[str(bad)]), confd_functions({}))
+    bad_job = Job(config("/svc", dest=str(bad_dest), templates=[str(bad)]), confd_functions())
     with pytest.raises(TemplateError):
         bad_job.render(source)
     assert not bad_dest.exists()

@@ -13,9 +13,11 @@ from pygen.functions.gojson import NilDict
 from pygen.functions.registry import (
     JINJA_BUILTIN_FILTERS,
     confd_functions,
+    confd_store_functions,
     docker_gen_functions,
     install,
 )
+from pygen.templating import make_environment
 
 DOCKER_GEN_NAMES = [
     "closest", "coalesce", "comment", "contains", "dir", "exists", "groupBy", "groupByWithDefault",
@@ -74,6 +76,22 @@ def test_confd_table_has_confd_names_and_keeps_docker_gen_functions() -> None:
     table = confd_functions({})
     assert [n for n in CONFD_NAMES if n not in table] == []
     assert "groupByLabel" in table and "toJson" in table
+
+
+def test_store_functions_read_the_renders_keys_as_globals_and_as_filters() -> None:
+    """The environment is made before any read; each render brings its own snapshot."""
+    environment = make_environment([], confd_functions())
+    source = "{{ getv('/a') }} {{ '/a'|getv }} {{ '/none'|getv('d') }} {{ '/'|ls|join(',') }} {{ '/a'|exists }}"
+    for value in ("1", "2"):
+        snapshot = {"/a": value, "/b": "x"}
+        rendered = environment.from_string(source).render(**confd_store_functions(snapshot))
+        assert rendered == f"{value} {value} d a,b True"
+
+
+def test_store_functions_without_a_snapshot_say_so() -> None:
+    environment = make_environment([], confd_functions())
+    with pytest.raises(TemplateFunctionError, match="error calling getv: this render has no keys to read"):
+        environment.from_string("{{ '/a'|getv }}").render()
 
 
 def test_functions_are_globals(env: jinja2.Environment) -> None:
