@@ -3,12 +3,17 @@
 With N labelled containers running, ``pygen -watch`` renders the nginx-proxy-like template.
 One extra container is started and killed repeatedly; each time, the latency is the file's
 mtime minus the ``timeNano`` of the daemon's start/die event for it (both wall clock).
+The bench starts and kills it with the docker CLI (``--driver cli``, the default: a Go
+process per start and kill, whose start-up and exit compete with pygen for this machine's 2
+cores) or through the Engine API on a kept-alive connection (``--driver api``). The slowest
+events are listed per action on stderr: a ``die`` is handled while dockerd tears the
+container's network down on the same cores.
 Then pygen sits idle for a while and its CPU time and RSS are read from /proc. pygen logs in
 JSON (millisecond stamps), which splits each latency in two: the event's ``timeNano`` -> pygen's
 "Received event" line (the daemon's delivery), and that line -> the file's mtime (inspect,
 render, write).
 
-    .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 40] [--idle 30]
+    .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 40] [--idle 30] [--driver api|cli]
 """
 
 from __future__ import annotations
@@ -24,10 +29,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import containers
+
+from pygen.docker.api import DockerClient, client_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples/nginx-proxy/nginx.conf.j2"
@@ -100,7 +109,17 @@ def split_by_log(log: Path, probe: str, marks: list[tuple[str, int, int]]) -> tu
     return delivery, handling
 
 
-def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
+def start_and_kill(driver: str, container_id: str) -> list[Callable[[], object]]:
+    """The two steps of a round: start the probe container, then SIGKILL it."""
+    if driver == "cli":
+        return [lambda: subprocess.run(["docker", "start", container_id], check=True, capture_output=True),
+                lambda: subprocess.run(["docker", "kill", container_id], check=True, capture_output=True)]
+    client: DockerClient = client_from_environment()
+    return [lambda: client.request("POST", f"/containers/{container_id}/start"),
+            lambda: client.kill(container_id, 9)]
+
+
+def measure(count: int, rounds: int, idle: float, driver: str) -> dict[str, float]:
     containers.ensure(count)
     probe = subprocess.run(
         ["docker", "create", "--label", containers.LABEL, "-e", "VIRTUAL_HOST=probe.example.com",
@@ -125,10 +144,11 @@ def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
             time.sleep(0.5)
             latencies = []
             marks: list[tuple[str, int, int]] = []  # (action, event timeNano, dest mtime)
+            steps = start_and_kill(driver, probe)
             for _ in range(rounds):
-                for command in (["docker", "start", probe], ["docker", "kill", probe]):
+                for step in steps:
                     seen = len(events)
-                    subprocess.run(command, check=True, capture_output=True)
+                    step()
                     mtime = wait_for_mtime_change(dest, mtime)
                     deadline = time.monotonic() + 5
                     while len(events) <= seen and time.monotonic() < deadline:
@@ -147,6 +167,13 @@ def measure(count: int, rounds: int, idle: float) -> dict[str, float]:
             log_file.close()
             subprocess.run(["docker", "rm", "-f", probe], capture_output=True, check=False)
         delivery, handling = split_by_log(Path(log_path), probe, marks)
+    for action in ("start", "die"):
+        mine = sorted((mtime - event_ns) / 1e6 for kind, event_ns, mtime in marks if kind == action)
+        slow = sorted(((handled, delivered) for (kind, *_), delivered, handled in zip(marks, delivery, handling)
+                       if kind == action), reverse=True)[:3]
+        print(f"#   {count} containers, {action}: p50 {statistics.median(mine):.1f} max {mine[-1]:.1f} ms; "
+              "slowest handling (received -> file, event -> received): "
+              + ", ".join(f"{h:.0f} / {d:.0f}" for h, d in slow), file=sys.stderr, flush=True)
     latencies.sort()
     return {
         "delivery_p50": statistics.median(delivery), "delivery_max": max(delivery),
@@ -166,13 +193,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="start+kill pairs per count")
     parser.add_argument("--idle", type=float, default=30.0, help="idle seconds for the CPU figure")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--driver", choices=("api", "cli"), default="cli",
+                        help="start and kill the probe through the Engine API or the docker CLI")
     options = parser.parse_args()
     print("| containers | p50 ms | p99 ms | max ms | event -> received p50 / max | received -> file p50 / max "
           "| idle CPU s | RSS MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     try:
         for count in options.counts:
-            r = measure(count, options.rounds, options.idle)
+            r = measure(count, options.rounds, options.idle, options.driver)
             print(f"| {count} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} "
                   f"| {r['delivery_p50']:.0f} / {r['delivery_max']:.0f} | {r['handling_p50']:.0f} / {r['handling_max']:.0f} "
                   f"| {r['idle_cpu']:.3f} | {r['rss']:.1f} |", flush=True)
