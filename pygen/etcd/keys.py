@@ -106,6 +106,8 @@ def template_text(text: str) -> str:
 
     Templates must get printable text: a lone surrogate would make writing the output fail.
     """
+    if text.isascii():  # nearly every key; a flag CPython keeps on the string, no scan
+        return text
     try:
         text.encode("utf-8")
         return text

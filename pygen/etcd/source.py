@@ -163,7 +163,7 @@ class EtcdSource:
         if len(raw) < config.min_keys:
             raise SourceError(f"{len(raw)} keys under {', '.join(prefixes)}, fewer than min-keys "
                               f"{config.min_keys}; keeping {config.name}")
-        kv = {template_text(key): decode_value(value) for key, value in sorted(raw.items())}
+        kv = {template_text(key): decode_value(raw[key]) for key in sorted(raw)}  # keys are unique
         context: dict[str, Any] = dict(self.functions(kv))
         context.update(tree=Lazy(lambda: build_tree(kv)), kv=kv, Env=dict(os.environ))
         return RenderInput(context, len(kv), self.noun)
