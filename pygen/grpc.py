@@ -26,7 +26,7 @@ import struct
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pygen.http1 import Address, ConnectionLost, describe_error, open_socket
+from pygen.http1 import Address, ConnectionLost, connect, describe_error
 
 if TYPE_CHECKING:
     import socket
@@ -91,6 +91,13 @@ def request_headers(address: Address, path: str, metadata: Mapping[str, str]) ->
     return block
 
 
+def data_frames(body: bytes) -> bytes:
+    """``body`` as DATA frames of at most the size every peer accepts, END_STREAM on the last."""
+    starts = range(0, len(body), DEFAULT_MAX_FRAME)
+    return b"".join(frame(DATA, END_STREAM if start + DEFAULT_MAX_FRAME >= len(body) else 0, STREAM,
+                          body[start:start + DEFAULT_MAX_FRAME]) for start in starts)
+
+
 def unary_call(address: Address, tls: ssl.SSLContext | None, path: str, message: bytes,
                metadata: Mapping[str, str] | None = None, *, timeout: float,
                connect_timeout: float | None = None) -> bytes:
@@ -100,13 +107,7 @@ def unary_call(address: Address, tls: ssl.SSLContext | None, path: str, message:
     headers = request_headers(address, path, metadata or {})
     if len(body) > DEFAULT_WINDOW or len(headers) > DEFAULT_MAX_FRAME:
         raise NotGrpc(f"request of {len(body)} bytes is larger than this client sends")
-    try:
-        sock = open_socket(address, tls, connect_timeout or timeout)
-    except TimeoutError:
-        raise ConnectionLost(f"cannot connect to {address}: timed out", "timed out") from None
-    except OSError as error:
-        reason = describe_error(error)
-        raise ConnectionLost(f"cannot connect to {address}: {reason}", reason) from None
+    sock = connect(address, tls, connect_timeout or timeout)
     try:
         sock.settimeout(timeout)
         if tls is not None and sock.selected_alpn_protocol() != "h2":  # type: ignore[attr-defined]
@@ -117,10 +118,7 @@ def unary_call(address: Address, tls: ssl.SSLContext | None, path: str, message:
                                                       SETTINGS_INITIAL_WINDOW_SIZE, MAX_WINDOW))
                   + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - DEFAULT_WINDOW))
                   + frame(HEADERS, END_HEADERS, STREAM, headers)
-                  + b"".join(frame(DATA, END_STREAM if end >= len(body) else 0, STREAM,
-                                   body[end - DEFAULT_MAX_FRAME:end])
-                             for end in range(DEFAULT_MAX_FRAME, len(body) + DEFAULT_MAX_FRAME,
-                                              DEFAULT_MAX_FRAME)))
+                  + data_frames(body))
         answer = call.receive()
         call.send(frame(GOAWAY, 0, 0, struct.pack(">II", STREAM, 0)), courtesy=True)  # a polite goodbye
         return answer

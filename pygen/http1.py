@@ -56,14 +56,8 @@ class Connection:
 
     def __init__(self, address: Address, tls: ssl.SSLContext | None = None, *, timeout: float | None,
                  connect_timeout: float | None = None, host_header: str = "localhost") -> None:
-        try:
-            sock = open_socket(address, tls, connect_timeout or timeout)
-            sock.settimeout(timeout)
-        except TimeoutError:
-            raise ConnectionLost(f"cannot connect to {address}: timed out", "timed out") from None
-        except OSError as error:
-            reason = describe_error(error)
-            raise ConnectionLost(f"cannot connect to {address}: {reason}", reason) from None
+        sock = connect(address, tls, connect_timeout or timeout)
+        sock.settimeout(timeout)
         self.sock = sock
         self.address = address
         self.host_header = host_header
@@ -186,6 +180,17 @@ class Connection:
         # 204 and 304 never have a body (RFC 9112 §6.3), nor a Content-Length: reading "until
         # close" would hang on a kept-alive connection.
         return b"" if status in (204, 304) else b"".join(self.iter_body(headers))
+
+
+def connect(address: Address, tls: ssl.SSLContext | None, timeout: float | None) -> socket.socket:
+    """A connected socket, or ConnectionLost saying why not ("connection refused", "timed out")."""
+    try:
+        return open_socket(address, tls, timeout)
+    except TimeoutError:
+        raise ConnectionLost(f"cannot connect to {address}: timed out", "timed out") from None
+    except OSError as error:
+        reason = describe_error(error)
+        raise ConnectionLost(f"cannot connect to {address}: {reason}", reason) from None
 
 
 def open_socket(address: Address, tls: ssl.SSLContext | None, timeout: float | None) -> socket.socket:

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from pygen.grpc import NoMessage, NotGrpc, alpn_h2, unary_call
-from pygen.http1 import Address, ConnectionLost, open_socket
+from pygen.http1 import Address, ConnectionLost, connect
 
 SAFETY_TIMEOUT = 2.0  # no passing test comes near it
 SHORT = 0.2  # the timeout the tests run into on purpose
@@ -639,11 +639,11 @@ def test_goodbye_that_cannot_be_sent_does_not_lose_the_answer(
         serve: ServerFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     sockets: list[GoodbyeFails] = []
 
-    def open_failing_goodbye(*args: object) -> GoodbyeFails:
-        sockets.append(GoodbyeFails(open_socket(*args)))  # type: ignore[arg-type]
+    def connect_failing_goodbye(*args: object) -> GoodbyeFails:
+        sockets.append(GoodbyeFails(connect(*args)))  # type: ignore[arg-type]
         return sockets[-1]
 
-    monkeypatch.setattr("pygen.grpc.open_socket", open_failing_goodbye)
+    monkeypatch.setattr("pygen.grpc.connect", connect_failing_goodbye)
     server = serve(answer(answer_with(b"complete")))
 
     assert call(server) == b"complete"
