@@ -13,7 +13,8 @@ Keys are never rewritten: ``/a`` and ``a`` are different etcd v3 keys (etcd v2 h
 ``/``-rooted keys, so there a prefix ``a`` is taken as ``/a``). The default prefix is
 ``/``, the convention of confd, registrator and etcd v2 (where every key starts with ``/``).
 Keys that are not valid UTF-8 are carried as ``str`` with ``surrogateescape``, so they round-trip
-to the same bytes; templates get a ``replace``-decoded copy (see ``template_text``).
+to the same bytes; templates get a printable copy with the odd bytes as ``\\xNN`` escapes (see
+``template_text``).
 """
 
 from __future__ import annotations
@@ -102,9 +103,12 @@ def range_key(prefix: bytes) -> bytes:
 
 
 def template_text(text: str) -> str:
-    """A key as templates see it: surrogates from invalid UTF-8 become U+FFFD.
+    """A key as templates see it: the bytes that are not UTF-8 as ``\\xNN`` escapes.
 
     Templates must get printable text: a lone surrogate would make writing the output fail.
+    Escapes rather than U+FFFD, because keys must stay apart: ``/k\\xfe`` and ``/k\\xff`` are
+    two keys, and with U+FFFD one would hide the other in ``kv`` (values, which need not be
+    unique, get U+FFFD: see ``decode_value``).
     """
     if text.isascii():  # nearly every key; a flag CPython keeps on the string, no scan
         return text
@@ -112,7 +116,7 @@ def template_text(text: str) -> str:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def decode_value(value: bytes) -> str:

@@ -72,6 +72,18 @@ def store_functions(kv: Mapping[str, str]) -> dict[str, Callable[..., Any]]:
     return confd_store_functions(kv)
 
 
+def _warn_hidden_keys(raw: Mapping[str, bytes]) -> None:
+    """Two keys that print the same (one holds the text ``\\xfe``, the other the byte): the
+    template sees the last; say which."""
+    seen: dict[str, str] = {}
+    for key in sorted(raw):
+        shown = template_text(key)
+        if shown in seen:
+            log.warning("etcd keys %r and %r both read %r in templates; the template sees the value of the second",
+                        seen[shown], key, shown)
+        seen[shown] = key
+
+
 def describe_batch(events: Sequence[KeyEvent]) -> str:
     if len(events) == 1:
         event = events[0]
@@ -163,7 +175,9 @@ class EtcdSource:
         if len(raw) < config.min_keys:
             raise SourceError(f"{len(raw)} keys under {', '.join(prefixes)}, fewer than min-keys "
                               f"{config.min_keys}; keeping {config.name}")
-        kv = {template_text(key): decode_value(raw[key]) for key in sorted(raw)}  # keys are unique
+        kv = {template_text(key): decode_value(raw[key]) for key in sorted(raw)}
+        if len(kv) < len(raw):
+            _warn_hidden_keys(raw)
         context: dict[str, Any] = dict(self.functions(kv))
         context.update(tree=Lazy(lambda: build_tree(kv)), kv=kv, Env=dict(os.environ))
         return RenderInput(context, len(kv), self.noun)

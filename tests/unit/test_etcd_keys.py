@@ -85,8 +85,13 @@ def test_invalid_utf8_keys_round_trip_and_print_safely():
     assert keys.to_bytes(key) == raw
     shown = keys.template_text(key)
     shown.encode("utf-8")  # printable in a template
-    assert shown == "/bad/\ufffd("
+    assert shown == "/bad/\\xc3("
     assert keys.template_text("/ok/é") == "/ok/é"
+
+
+def test_keys_that_differ_only_in_odd_bytes_stay_apart_in_templates():
+    first, second = keys.from_bytes(b"/k\xfe"), keys.from_bytes(b"/k\xff")
+    assert (keys.template_text(first), keys.template_text(second)) == ("/k\\xfe", "/k\\xff")
 
 
 def test_values_decode_with_replacement():
