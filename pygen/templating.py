@@ -21,6 +21,7 @@ import jinja2.runtime
 from jinja2.utils import internalcode, missing
 
 from pygen.errors import TemplateError, TemplateFunctionError
+from pygen.functions.values import nil
 from pygen.source import Lazy
 
 
@@ -116,7 +117,7 @@ def evaluate(context: jinja2.runtime.Context, name: Any, *data: Any) -> str:
     except jinja2.TemplateNotFound:
         raise TemplateFunctionError(f'eval: no template "{name}" in the template set') from None
     variables = dict(context.get_all())
-    variables["data"] = data[0] if data else None
+    variables["data"] = nil(data[0]) if data else None  # a missing field is Go-nil, as for any function
     return "".join(template.root_render_func(template.new_context(variables, shared=True)))
 
 

@@ -140,7 +140,7 @@ class GoTime:
 
     def Format(self, layout: str) -> str:  # noqa: N802
         """Go's ``time.Time.Format`` for a UTC time (``MST`` prints ``UTC``, ``Z07:00`` prints ``Z``)."""
-        return _go_format(self, layout)
+        return format_layout(self, layout)
 
     # ----------------------------------------------------------------- rendering
     def __str__(self) -> str:
@@ -305,8 +305,21 @@ def _tokenize(layout: str) -> list[tuple[str, str]]:
     return out
 
 
-def _go_format(t: GoTime, layout: str) -> str:
+def _offset_text(offset: int, spec: str) -> str:
+    """A zone offset in the shape of a layout's ``-0700``-style element (``spec`` after the sign)."""
+    sign = "-" if offset < 0 else "+"
+    hours, rest = divmod(abs(offset), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return sign + {"070000": f"{hours:02d}{minutes:02d}{seconds:02d}",
+                   "07:00:00": f"{hours:02d}:{minutes:02d}:{seconds:02d}",
+                   "0700": f"{hours:02d}{minutes:02d}", "07:00": f"{hours:02d}:{minutes:02d}",
+                   "07": f"{hours:02d}"}[spec]
+
+
+def format_layout(t: GoTime, layout: str, offset: int = 0, zone: str = "UTC") -> str:
+    """Go's layout formatting of ``t`` shown in a zone ``offset`` seconds east of UTC."""
     naive, nanos = t._naive()
+    naive += _dt.timedelta(seconds=offset)
     parts: list[str] = []
     for kind, tok in _tokenize(layout):
         if kind == "lit":
@@ -320,7 +333,7 @@ def _go_format(t: GoTime, layout: str) -> str:
         elif kind == "WeekDay":
             parts.append(_DAYS[naive.weekday()][:3])
         elif kind == "TZ":
-            parts.append("UTC")
+            parts.append(zone)
         elif kind == "ZeroMonth":
             parts.append(f"{naive.month:02d}")
         elif kind == "NumMonth":
@@ -356,12 +369,10 @@ def _go_format(t: GoTime, layout: str) -> str:
             parts.append("PM" if naive.hour >= 12 else "AM")
         elif kind == "pm":
             parts.append("pm" if naive.hour >= 12 else "am")
-        elif kind.startswith("TZZ"):
+        elif kind.startswith("TZZ") and offset == 0:
             parts.append("Z")
-        elif kind.startswith("TZ-"):
-            spec = kind[3:]
-            parts.append("+" + {"070000": "000000", "07:00:00": "00:00:00", "0700": "0000",
-                                "07:00": "00:00", "07": "00"}[spec])
+        elif kind.startswith("TZ"):
+            parts.append(_offset_text(offset, kind[3:]))
         elif kind == "Frac0":
             digits = len(tok) - 1
             parts.append(tok[0] + f"{nanos:09d}"[:digits])

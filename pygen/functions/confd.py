@@ -26,7 +26,7 @@ from typing import Any
 
 from pygen.errors import TemplateFunctionError
 from pygen.functions import gostrings
-from pygen.functions.gojson import NilList, parse_go_json
+from pygen.functions.gojson import NilDict, NilList, parse_go_json
 from pygen.functions.values import as_int, as_list, as_str, nil
 
 _MISSING: Any = object()
@@ -237,9 +237,22 @@ def getenv(name: Any, default: Any = "") -> str:
     return value if value != "" else default
 
 
-def datetime() -> _dt.datetime:
+class GoNow(_dt.datetime):
+    """confd's `datetime`, Go's time.Now(): the local time, which templates can `.Format` with a
+    Go layout as confd templates do (`datetime().Format("2006-01-02 15:04 MST")`)."""
+
+    def Format(self, layout: Any) -> str:  # noqa: N802 - Go method name, callable from templates
+        from pygen.docker.gotime import GoTime, format_layout
+
+        offset = self.utcoffset() or _dt.timedelta()
+        return format_layout(GoTime.from_datetime(self), as_str("Format", "layout", layout),
+                             int(offset.total_seconds()), self.tzname() or "UTC")
+
+
+def datetime() -> GoNow:
     """time.Now() (every render differs, so templates using it always rewrite the file)."""
-    return _dt.datetime.now().astimezone()
+    now = _dt.datetime.now().astimezone()
+    return GoNow(now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond, now.tzinfo)
 
 
 def make_map(*pairs: Any) -> dict[str, Any]:
@@ -414,8 +427,10 @@ def sort_kv_by_length(values: Any) -> list[Any]:
 
 
 def json_object(text: Any) -> dict[str, Any]:
-    """confd's `json`: decode a JSON object (numbers become floats)."""
+    """confd's `json`: decode a JSON object (numbers become floats); `null` is Go's nil map."""
     value = parse_go_json(as_str("json", "data", text))
+    if value is None:
+        return NilDict()
     if not isinstance(value, dict):
         kind = "array" if isinstance(value, list) else "value"
         raise TemplateFunctionError(f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}")
@@ -423,8 +438,10 @@ def json_object(text: Any) -> dict[str, Any]:
 
 
 def json_array(text: Any) -> list[Any]:
-    """confd's `jsonArray`: decode a JSON array."""
+    """confd's `jsonArray`: decode a JSON array; `null` is Go's nil slice."""
     value = parse_go_json(as_str("jsonArray", "data", text))
+    if value is None:
+        return NilList()
     if not isinstance(value, list):
         kind = "object" if isinstance(value, dict) else "value"
         raise TemplateFunctionError(f"json: cannot unmarshal {kind} into Go value of type []interface {{}}")

@@ -6,7 +6,7 @@ matter in practice:
 * Go accepts inline flags anywhere (`^(?i)bar$`); they apply to the rest of the enclosing group.
   Python 3.11 rejects global flags that are not at the start, so every `(?flags)` becomes a scoped
   group `(?flags:...)` that runs to the end of the enclosing group.
-* `\\d \\w \\s` are ASCII-only in Go; Python's match Unicode digits, letters and spaces.
+* `\\d \\w \\s \\b` are ASCII-only in Go; Python's match Unicode digits, letters and spaces.
 * Without the `m` flag Go's `$` matches only at the very end; Python's also before a final newline.
 * Go has `\\z`, `\\Q...\\E`, `\\x{10FFFF}`, `(?<name>...)` and POSIX classes `[[:alpha:]]`.
 * Python accepts lookarounds and back-references, which Go rejects; they are rejected here too, so a
@@ -41,6 +41,9 @@ _POSIX_CLASSES = {
     "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
+_WORD = "[0-9A-Za-z_]"
+_WORD_BOUNDARY = f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))"
+_NOT_WORD_BOUNDARY = f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))"
 _FLAG_RE = re.compile(r"\(\?([imsU]*(?:-[imsU]*)?)(\)|:)")
 
 
@@ -129,6 +132,8 @@ class _Translator:
             return f"[^{_CLASS_ESCAPES[c.lower()]}]"
         if c == "z" and not in_class:
             return "\\Z"
+        if c in "bB" and not in_class:  # Go's word boundary is between ASCII word characters
+            return _WORD_BOUNDARY if c == "b" else _NOT_WORD_BOUNDARY
         if c == "Q" and not in_class:
             end = p.find("\\E", self.pos)
             literal = p[self.pos :] if end < 0 else p[self.pos : end]
@@ -167,9 +172,13 @@ class _Translator:
             elif p.startswith("[:", self.pos):
                 end = p.find(":]", self.pos + 2)
                 name = p[self.pos + 2 : end] if end > 0 else ""
-                if name not in _POSIX_CLASSES:
+                negated = name.startswith("^")
+                if name.removeprefix("^") not in _POSIX_CLASSES:
                     raise _error(p, f"invalid character class range: `{p[self.pos:end + 2]}`")
-                out.append(_POSIX_CLASSES[name])
+                after = self.pos + len(name) + 4
+                if negated and (len(out) > 1 or p[after:after + 1] != "]"):
+                    raise _error(p, f"`[:{name}:]` is supported by pygen only as a class of its own: `[[:{name}:]]`")
+                out.append(("^" if negated else "") + _POSIX_CLASSES[name.removeprefix("^")])
                 self.pos = end + 2
             elif ch in "[&~|]":
                 out.append("\\" + ch)  # literal in Go; avoids Python's nested-set warnings

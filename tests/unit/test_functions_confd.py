@@ -267,3 +267,19 @@ def test_lookup_srv_sorted_and_empty_on_error(monkeypatch: pytest.MonkeyPatch) -
 
 def test_datetime_is_aware() -> None:
     assert confd.datetime().tzinfo is not None
+
+
+def test_datetime_formats_with_go_layouts_in_the_local_zone():
+    """confd's `datetime` is time.Now(): templates `.Format` it with Go layouts, in local time."""
+    from pygen.docker.gotime import GoTime, format_layout
+    from pygen.functions.confd import GoNow, datetime
+
+    instant = GoTime.parse("2026-11-26T02:03:04.5Z")
+    layout = "2006-01-02 15:04:05.000 MST -07:00 Z0700 Mon Jan _2 3PM"
+    assert format_layout(instant, layout, -5 * 3600, "EST") == (
+        "2026-11-25 21:03:04.500 EST -05:00 -0500 Wed Nov 25 9PM")
+    assert format_layout(instant, layout) == "2026-11-26 02:03:04.500 UTC +00:00 Z Thu Nov 26 2AM"
+    assert format_layout(instant, "Z07:00:00", 5 * 3600 + 30 * 60 + 15, "X") == "+05:30:15"
+    now = datetime()
+    assert isinstance(now, GoNow) and now.tzinfo is not None
+    assert now.Format("2006") == str(now.year)

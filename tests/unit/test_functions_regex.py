@@ -50,8 +50,15 @@ def test_go_patterns(pattern: str, text: str, matches: bool) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["(", ")", "[a", "a\\", "(?=x)", "(?!x)", "(?<=x)", "(?<!x)", "(a)\\1", "(?U)a*", "(?x)a", "[[:nope:]]", "(?P=n)"],
+    ["(", ")", "[a", "a\\", "(?=x)", "(?!x)", "(?<=x)", "(?<!x)", "(a)\\1", "(?x)a", "[[:nope:]]", "(?P=n)"],
 )
 def test_patterns_go_rejects_are_errors(pattern: str) -> None:
     with pytest.raises(TemplateFunctionError, match="error parsing regexp"):
+        compile_go_regex(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["(?U)a*", r"\pL", r"\p{Greek}"])
+def test_go_patterns_pygen_cannot_translate_are_errors_that_say_so(pattern: str) -> None:
+    """Go accepts these; rather than match differently, pygen refuses them, naming itself."""
+    with pytest.raises(TemplateFunctionError, match="not supported by pygen"):
         compile_go_regex(pattern)
