@@ -58,7 +58,9 @@ class _Translator:
         self.out: list[str] = []
         # For each open group, how many scoped-flag groups were opened inside it and must close with it.
         self.pending: list[int] = [0]
-        self.multiline = "m" in "".join(m.group(1) for m in _FLAG_RE.finditer(pattern))
+        # For each open group, whether the m flag is in effect at this point of it: Go's $ is the
+        # end of the text unless it is (Python's $ also matches before a final newline).
+        self.multiline: list[bool] = [False]
 
     def run(self) -> str:
         p = self.pattern
@@ -74,8 +76,9 @@ class _Translator:
                 if len(self.pending) == 1:
                     raise _error(p, "unexpected )")
                 self.out.append(")" * self.pending.pop() + ")")
+                self.multiline.pop()
                 self.pos += 1
-            elif ch == "$" and not self.multiline:
+            elif ch == "$" and not self.multiline[-1]:
                 self.out.append("\\Z")
                 self.pos += 1
             else:
@@ -97,10 +100,14 @@ class _Translator:
                 raise _error(p, f"missing argument to repetition operator: `{flags.group(0)}`")
             self.out.append(f"(?{flags.group(1)}:")
             self.pos += flags.end()
+            turned_on, _, turned_off = flags.group(1).partition("-")
+            multiline = ("m" in turned_on or self.multiline[-1]) and "m" not in turned_off
             if flags.group(2) == ")":
                 self.pending[-1] += 1  # applies to the rest of the enclosing group
+                self.multiline[-1] = multiline
             else:
                 self.pending.append(0)
+                self.multiline.append(multiline)
             return
         for prefix in ("(?=", "(?!", "(?<=", "(?<!", "(?#", "(?P="):
             if rest.startswith(prefix):
@@ -117,6 +124,7 @@ class _Translator:
             self.out.append("(")
             self.pos += 1
         self.pending.append(0)
+        self.multiline.append(self.multiline[-1])
 
     def _escape(self, in_class: bool) -> str:
         p = self.pattern

@@ -130,8 +130,10 @@ def _re2(pattern: str, value: str, matches: bool, pygen_gives: str) -> Any:
         pytest.param(r"^[[:^digit:]]+$", "w3b", False, id="negated ASCII class, a digit"),
         pytest.param(r"\bweb", "éweb", True, id="ASCII word boundary"),
         pytest.param(r"\Bweb", "aweb", True, id="ASCII non-boundary"),
-        _re2(r"(?-m)web$", "web\n", False, "a match ($ is left as Python's $ once an 'm' appears in any flag group)"),
-        _re2(r"(?m:^x$)|web$", "web\n", False, "a match ($ outside the (?m:...) group also matches before a final newline)"),
+        pytest.param(r"(?-m)web$", "web\n", False, id="$ after (?-m) is the end of the text"),
+        pytest.param(r"(?m:^x$)|web$", "web\n", False, id="$ outside a (?m:...) group is the end of the text"),
+        pytest.param(r"(?m)a(?-m)b$", "ab\nx", False, id="(?-m) ends the m flag for the rest of the group"),
+        pytest.param(r"(?m)(a)web$", "aweb\nx", True, id="(?m) holds after a group closes"),
     ],
 )
 def test_where_label_value_matches_uses_go_re2_syntax_and_semantics(pattern: str, value: str, matches: bool) -> None:
