@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 from jinja2 import Undefined
 
 from pygen.functions.values import nil
+
+_log = logging.getLogger("pygen")
 
 _INDEX_RE = re.compile(r"[+-]?[0-9]+")
 
@@ -102,10 +105,12 @@ def _joined_key_step(mapping: Mapping[Any, Any], parts: tuple[str, ...], index: 
 def _step(kind: int, value: Any, head: str) -> Any:
     """One step into a list or another object; _MISSING when it cannot be taken."""
     if kind == _LIST:
-        if not _INDEX_RE.fullmatch(head):
-            return _MISSING
-        position = int(head)
-        return value[position] if 0 <= position < len(value) else _MISSING
+        position = int(head) if _INDEX_RE.fullmatch(head) else -1
+        if 0 <= position < len(value):
+            return value[position]
+        # docker-gen logs it too; debug, because a template meets it on every render
+        _log.debug("deepGet: %r is not an index of a list of %d items: nil", head, len(value))
+        return _MISSING
     if kind == _SCALAR:
         return _MISSING
     # Any other object (e.g. a GoTime, a DockerImage without dataclass fields): a plain attribute

@@ -162,11 +162,6 @@ def test_to_upper_maps_every_rune_that_has_an_upper_case() -> None:
 # ------------------------------------------------------------------------------ §6.2 field paths
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec §6.2: a negative, non-numeric or out-of-range slice index gives Go-nil 'with a log "
-    "line'; pygen returns None silently",
-)
 def test_deep_get_logs_a_line_for_an_unusable_list_index(caplog: pytest.LogCaptureFixture) -> None:
     """§6.2 Slice/array: "A negative, non-numeric or out-of-range index gives Go-nil, with a log line"."""
     caplog.set_level(logging.DEBUG)
