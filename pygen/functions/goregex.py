@@ -8,9 +8,12 @@ matter in practice:
   group `(?flags:...)` that runs to the end of the enclosing group.
 * `\\d \\w \\s \\b` are ASCII-only in Go; Python's match Unicode digits, letters and spaces.
 * Without the `m` flag Go's `$` matches only at the very end; Python's also before a final newline.
-* Go has `\\z`, `\\Q...\\E`, `\\x{10FFFF}`, `(?<name>...)` and POSIX classes `[[:alpha:]]`.
-* Python accepts lookarounds and back-references, which Go rejects; they are rejected here too, so a
-  pattern that works in pygen also works in docker-gen.
+* Go has `\\z`, `\\Q...\\E`, `\\x{10FFFF}`, `(?<name>...)`, POSIX classes `[[:alpha:]]` and
+  `[[:^alpha:]]`, and the ungreedy flag `U` (each quantifier under it is flipped: `a+` is `a+?`).
+* Python accepts lookarounds, back-references and possessive quantifiers (`a*+`), which Go
+  rejects; they are rejected here too, so a pattern that works in pygen also works in docker-gen.
+* Not translated, refused with a message that says so: Unicode classes (`\\pL`, `\\p{Greek}`),
+  which Python's `re` lacks.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ _POSIX_CLASSES = {
 _WORD = "[0-9A-Za-z_]"
 _WORD_BOUNDARY = f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))"
 _NOT_WORD_BOUNDARY = f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))"
+_REPEAT_RE = re.compile(r"\{[0-9]+(?:,[0-9]*)?\}")
 _FLAG_RE = re.compile(r"\(\?([imsU]*(?:-[imsU]*)?)(\)|:)")
 
 
@@ -58,9 +62,10 @@ class _Translator:
         self.out: list[str] = []
         # For each open group, how many scoped-flag groups were opened inside it and must close with it.
         self.pending: list[int] = [0]
-        # For each open group, whether the m flag is in effect at this point of it: Go's $ is the
-        # end of the text unless it is (Python's $ also matches before a final newline).
-        self.multiline: list[bool] = [False]
+        # For each open group, the flags in effect at this point of it that change how we translate:
+        # m (Go's $ is the end of the text unless it is on; Python's $ also matches before a final
+        # newline) and U (ungreedy: Python has no such flag, so each quantifier is flipped).
+        self.modes: list[frozenset[str]] = [frozenset()]
 
     def run(self) -> str:
         p = self.pattern
@@ -76,11 +81,13 @@ class _Translator:
                 if len(self.pending) == 1:
                     raise _error(p, "unexpected )")
                 self.out.append(")" * self.pending.pop() + ")")
-                self.multiline.pop()
+                self.modes.pop()
                 self.pos += 1
-            elif ch == "$" and not self.multiline[-1]:
+            elif ch == "$" and "m" not in self.modes[-1]:
                 self.out.append("\\Z")
                 self.pos += 1
+            elif ch in "*+?" or (ch == "{" and _REPEAT_RE.match(p, self.pos)):
+                self.out.append(self._quantifier())
             else:
                 self.out.append(ch)
                 self.pos += 1
@@ -94,20 +101,19 @@ class _Translator:
         rest = p[self.pos :]
         flags = _FLAG_RE.match(rest)
         if flags and flags.group(1):
-            if "U" in flags.group(1):
-                raise _error(p, "the ungreedy flag (?U) is not supported by pygen")
             if flags.group(1).endswith("-"):
                 raise _error(p, f"missing argument to repetition operator: `{flags.group(0)}`")
-            self.out.append(f"(?{flags.group(1)}:")
-            self.pos += flags.end()
             turned_on, _, turned_off = flags.group(1).partition("-")
-            multiline = ("m" in turned_on or self.multiline[-1]) and "m" not in turned_off
+            modes = (self.modes[-1] | set(turned_on)) - set(turned_off)
+            python_on, python_off = turned_on.replace("U", ""), turned_off.replace("U", "")
+            self.out.append(f"(?{python_on}{'-' + python_off if python_off else ''}:")
+            self.pos += flags.end()
             if flags.group(2) == ")":
                 self.pending[-1] += 1  # applies to the rest of the enclosing group
-                self.multiline[-1] = multiline
+                self.modes[-1] = modes
             else:
                 self.pending.append(0)
-                self.multiline.append(multiline)
+                self.modes.append(modes)
             return
         for prefix in ("(?=", "(?!", "(?<=", "(?<!", "(?#", "(?P="):
             if rest.startswith(prefix):
@@ -124,7 +130,21 @@ class _Translator:
             self.out.append("(")
             self.pos += 1
         self.pending.append(0)
-        self.multiline.append(self.multiline[-1])
+        self.modes.append(self.modes[-1])
+
+    def _quantifier(self) -> str:
+        """``*``, ``+``, ``?`` or ``{n,m}``, lazy with a ``?`` after it; the U flag swaps the two."""
+        p = self.pattern
+        repeat = _REPEAT_RE.match(p, self.pos)
+        quantifier = repeat.group(0) if p[self.pos] == "{" and repeat else p[self.pos]
+        self.pos += len(quantifier)
+        lazy = p.startswith("?", self.pos)
+        self.pos += lazy
+        if self.pos < len(p) and (p[self.pos] in "*+?" or _REPEAT_RE.match(p, self.pos)):
+            raise _error(p, f"invalid nested repetition operator: `{quantifier}{'?' if lazy else ''}{p[self.pos]}`")
+        if "U" in self.modes[-1]:
+            lazy = not lazy
+        return quantifier + ("?" if lazy else "")
 
     def _escape(self, in_class: bool) -> str:
         p = self.pattern

@@ -57,8 +57,29 @@ def test_patterns_go_rejects_are_errors(pattern: str) -> None:
         compile_go_regex(pattern)
 
 
-@pytest.mark.parametrize("pattern", ["(?U)a*", r"\pL", r"\p{Greek}"])
+@pytest.mark.parametrize("pattern", [r"\pL", r"\p{Greek}", r"\PN"])
 def test_go_patterns_pygen_cannot_translate_are_errors_that_say_so(pattern: str) -> None:
     """Go accepts these; rather than match differently, pygen refuses them, naming itself."""
     with pytest.raises(TemplateFunctionError, match="not supported by pygen"):
+        compile_go_regex(pattern)
+
+
+@pytest.mark.parametrize(("pattern", "text", "found"), [
+    (r"(?U)a+", "aaa", "a"),  # ungreedy: the shortest match
+    (r"(?U)a+?", "aaa", "aaa"),  # and ? after a quantifier makes it greedy again
+    (r"(?U)a{2,3}", "aaaa", "aa"),
+    (r"(?U:a+)a+", "aaaa", "aaaa"),  # the flag holds inside its group only
+    (r"(?U)x(?-U)a+", "xaaa", "xaaa"),
+    (r"a{2,3}", "aaaa", "aaa"),
+    (r"x{", "x{", "x{"),  # not a repeat: a literal brace
+])
+def test_the_ungreedy_flag_swaps_greedy_and_lazy(pattern: str, text: str, found: str) -> None:
+    match = compile_go_regex(pattern).search(text)
+    assert match is not None and match.group(0) == found
+
+
+@pytest.mark.parametrize("pattern", ["a**", "a*+", "a+?*", "a{2}{3}", "a??+"])
+def test_nested_repetition_is_an_error_as_in_go(pattern: str) -> None:
+    """Python would read some of these as possessive quantifiers; Go refuses them all."""
+    with pytest.raises(TemplateFunctionError, match="invalid nested repetition operator"):
         compile_go_regex(pattern)
