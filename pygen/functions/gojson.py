@@ -23,17 +23,25 @@ from pygen.errors import TemplateFunctionError
 
 
 class NilList(list):
-    """A Go-nil slice: iterates and measures as empty, encodes as JSON `null`."""
+    """A Go-nil slice: iterates and measures as empty, encodes as JSON `null`, prints as an empty
+    list does (`{{ x }}` must not show the class name)."""
 
     def __repr__(self) -> str:
         return "NilList()"
 
+    def __str__(self) -> str:
+        return "[]"
+
 
 class NilDict(dict):
-    """A Go-nil map: iterates and measures as empty, encodes as JSON `null`."""
+    """A Go-nil map: iterates and measures as empty, encodes as JSON `null`, prints as an empty
+    dict does."""
 
     def __repr__(self) -> str:
         return "NilDict()"
+
+    def __str__(self) -> str:
+        return "{}"
 
 
 def shortest_digits(f: float) -> tuple[str, int]:

@@ -231,3 +231,12 @@ def test_parse_empty_input_message() -> None:
 def test_round_trip() -> None:
     value = {"list": [1.5, "a", None, True], "map": {"k": "v"}}
     assert parse_go_json(go_json(value)) == value
+
+
+def test_go_nil_lists_and_maps_print_as_empty_ones():
+    """`{{ c.Mounts }}` of a container without mounts prints `[]`, not a class name."""
+    from pygen.functions.registry import docker_gen_functions
+    from pygen.templating import make_environment
+
+    environment = make_environment([], docker_gen_functions())
+    assert environment.from_string("{{ a }} {{ b }}").render(a=NilList(), b=NilDict()) == "[] {}"
