@@ -77,11 +77,18 @@ def to_lower(s: str) -> str:
 
 
 def to_upper(s: str) -> str:
-    """strings.ToUpper: per-rune simple case mapping ("ß" stays "ß", unlike Python's "SS")."""
+    """strings.ToUpper: per-rune simple case mapping ("ß" stays "ß", unlike Python's "SS").
+
+    Where the full upper case has several characters, the simple one, when there is one, is the
+    title case: the Greek letters with iota subscript ("ᾳ" -> "ᾼ"), 54 runes in all.
+    """
     out = []
     for ch in s:
         mapped = ch.upper()
-        out.append(mapped if len(mapped) == 1 else ch)
+        if len(mapped) != 1:
+            title = ch.title()
+            mapped = title if len(title) == 1 else ch
+        out.append(mapped)
     return "".join(out)
 
 

@@ -147,16 +147,11 @@ def test_where_label_value_matches_uses_go_re2_syntax_and_semantics(pattern: str
 # ------------------------------------------------------------------------------ §6.3 toUpper / toLower
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec §6.3 toLower/toUpper: Unicode case mapping (Go strings.ToUpper maps each rune with its "
-    "simple mapping, U+1FB3 -> U+1FBC); pygen leaves runes whose full upper case has two characters "
-    "unchanged, giving 'ᾳ'",
-)
 def test_to_upper_maps_every_rune_that_has_an_upper_case() -> None:
     """§6.3: "`toLower` / `toUpper` | Unicode case mapping". GREEK SMALL LETTER ALPHA WITH
     YPOGEGRAMMENI has the simple upper case U+1FBC, which is what Go's strings.ToUpper gives."""
     assert render('{{ toUpper("\u1fb3") }}') == "\u1fbc"
+    assert render('{{ toUpper("\u1f80\u00df\ufb00") }}') == "\u1f88\u00df\ufb00"  # no simple upper case: kept
 
 
 # ------------------------------------------------------------------------------ §6.2 field paths
