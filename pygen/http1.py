@@ -33,6 +33,10 @@ class ConnectionLost(Exception):
         self.reason = reason or message
 
 
+class CannotConnect(ConnectionLost):
+    """No connection could be made at all (refused, unreachable, timed out, TLS handshake)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """Where a server listens: ``host`` and ``port`` over TCP, or a unix socket ``path``;
@@ -183,14 +187,14 @@ class Connection:
 
 
 def connect(address: Address, tls: ssl.SSLContext | None, timeout: float | None) -> socket.socket:
-    """A connected socket, or ConnectionLost saying why not ("connection refused", "timed out")."""
+    """A connected socket, or CannotConnect saying why not ("connection refused", "timed out")."""
     try:
         return open_socket(address, tls, timeout)
     except TimeoutError:
-        raise ConnectionLost(f"cannot connect to {address}: timed out", "timed out") from None
+        raise CannotConnect(f"cannot connect to {address}: timed out", "timed out") from None
     except OSError as error:
         reason = describe_error(error)
-        raise ConnectionLost(f"cannot connect to {address}: {reason}", reason) from None
+        raise CannotConnect(f"cannot connect to {address}: {reason}", reason) from None
 
 
 def open_socket(address: Address, tls: ssl.SSLContext | None, timeout: float | None) -> socket.socket:

@@ -42,7 +42,7 @@ from pygen import grpc
 from pygen.etcd import keys, v3proto
 from pygen.etcd.endpoints import Endpoint, EndpointRing, parse_endpoint
 from pygen.etcd.store import KeyEvent, Snapshot, StoreError, StoreUnavailable
-from pygen.http1 import Address, ConnectionLost, ConnectionPool, Stream
+from pygen.http1 import Address, CannotConnect, ConnectionLost, ConnectionPool, Stream
 
 if TYPE_CHECKING:
     import ssl
@@ -327,6 +327,8 @@ class EtcdV3Client:
             except grpc.NotGrpc as error:
                 log.debug("etcd %s: reading through the JSON gateway: %s", endpoint, error)
                 self._gateway_only.add(endpoint)
+            except CannotConnect as error:  # the gateway is on the same port: no use trying it
+                raise Transient(error.reason) from None
             except (grpc.NoMessage, ConnectionLost, v3proto.MalformedMessage) as error:
                 log.debug("etcd %s: gRPC read failed (%s); asking the gateway", endpoint, error)
             except TimeoutError:
