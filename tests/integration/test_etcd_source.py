@@ -691,10 +691,14 @@ def etcd_auth():
         server.close()
 
 
-def test_auth_token_and_refresh(etcd_auth, sources):
+def test_auth_token_and_refresh(etcd_auth, sources, caplog):
     root = EtcdV3Client([etcd_auth.endpoint], user="root", password="rootpw")
     root.put("/app/a", "1")
     root.put("/secret/x", "s")
+    caplog.set_level(logging.DEBUG, logger="pygen")
+    reader = EtcdV3Client([etcd_auth.endpoint], user="root", password="rootpw")
+    assert reader.read(["/app/", "/secret/"]).kv == {"/app/a": b"1", "/secret/x": b"s"}
+    assert gateway_messages(caplog) == []  # the token goes with the gRPC read as its metadata
     bob = EtcdV3Client([etcd_auth.endpoint], user="bob", password="bobpw")
     source = sources(bob, [config("/app/")])
     started(source)
