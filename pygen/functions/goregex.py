@@ -12,14 +12,17 @@ matter in practice:
   `[[:^alpha:]]`, and the ungreedy flag `U` (each quantifier under it is flipped: `a+` is `a+?`).
 * Python accepts lookarounds, back-references and possessive quantifiers (`a*+`), which Go
   rejects; they are rejected here too, so a pattern that works in pygen also works in docker-gen.
-* Not translated, refused with a message that says so: Unicode classes (`\\pL`, `\\p{Greek}`),
-  which Python's `re` lacks.
+* Python's `re` has no Unicode classes: `\\pL`, `\\p{Lu}`, `\\PN` become ranges built from
+  `unicodedata`'s general categories. Scripts (`\\p{Greek}`) are refused with a message that says
+  so: the standard library does not know them.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import sys
+import unicodedata
 
 from pygen.errors import TemplateFunctionError
 
@@ -177,8 +180,31 @@ class _Translator:
         if c.isdigit() and c != "0":
             raise _error(p, f"invalid escape sequence: `\\{c}`")
         if c in "pP":
-            raise _error(p, f"Unicode classes `\\{c}` are not supported by pygen")
+            return self._unicode_class(negated=c == "P", in_class=in_class)
         return "\\" + c
+
+    def _unicode_class(self, negated: bool, in_class: bool) -> str:
+        """``\\pL``, ``\\p{Lu}``, ``\\p{^Lu}``, ``\\PL``: a Unicode general category as ranges."""
+        p = self.pattern
+        if p.startswith("{", self.pos):
+            end = p.find("}", self.pos)
+            if end < 0:
+                raise _error(p, f"invalid character class range: `{p[self.pos - 2:]}`")
+            name, self.pos = p[self.pos + 1:end], end + 1
+        elif self.pos < len(p):
+            name, self.pos = p[self.pos], self.pos + 1
+        else:
+            raise _error(p, "invalid character class range: `\\p`")
+        if name.startswith("^"):
+            negated, name = not negated, name[1:]
+        if name not in _GO_CATEGORIES:
+            raise _error(p, f"Unicode class `{name}` is not supported by pygen (general categories are; scripts are not)")
+        ranges = unicode_category_ranges(name)
+        if not negated:
+            return ranges if in_class else f"[{ranges}]"
+        if in_class:
+            raise _error(p, f"a negated Unicode class inside brackets is not supported by pygen: `{p}`")
+        return f"[^{ranges}]"
 
     def _char_class(self) -> str:
         p = self.pattern
@@ -215,6 +241,50 @@ class _Translator:
                 out.append(ch)
                 self.pos += 1
         raise _error(p, f"missing closing ]: `{p[p.rfind('['):]}`")
+
+
+_GO_CATEGORIES = frozenset({  # Go's unicode.Categories, and Any
+    "Any", "C", "Cc", "Cf", "Co", "Cs", "L", "Ll", "Lm", "Lo", "Lt", "Lu", "M", "Mc", "Me", "Mn", "N", "Nd",
+    "Nl", "No", "P", "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "S", "Sc", "Sk", "Sm", "So", "Z", "Zl", "Zp", "Zs",
+})
+
+
+@functools.cache
+def _code_point_runs() -> list[tuple[int, int, str]]:
+    """Every code point in runs of one general category: (first, last, category). One pass over
+    Unicode, about 0.3 s, made on the first use of a Unicode class and kept."""
+    runs: list[tuple[int, int, str]] = []
+    first, current = 0, unicodedata.category("\0")
+    for code in range(1, sys.maxunicode + 1):
+        category = unicodedata.category(chr(code))
+        if category != current:
+            runs.append((first, code - 1, current))
+            first, current = code, category
+    runs.append((first, sys.maxunicode, current))
+    return runs
+
+
+@functools.cache
+def unicode_category_ranges(name: str) -> str:
+    """A Go Unicode class as the inside of a Python character class: ``\\U...-\\U...`` ranges.
+
+    Python's ``re`` has no ``\\p``; ``unicodedata`` has the categories. One letter is the whole
+    group (``L`` = ``Lu Ll Lt Lm Lo``; ``C`` leaves out unassigned code points, as Go's does).
+    """
+    def wanted(category: str) -> bool:
+        if name == "Any":
+            return True
+        return category != "Cn" and category.startswith(name) if len(name) == 1 else category == name
+
+    merged: list[list[int]] = []
+    for first, last, category in _code_point_runs():
+        if wanted(category):
+            if merged and merged[-1][1] == first - 1:
+                merged[-1][1] = last
+            else:
+                merged.append([first, last])
+    return "".join(f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}"
+                   for first, last in merged)
 
 
 @functools.lru_cache(maxsize=256)

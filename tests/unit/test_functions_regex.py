@@ -57,9 +57,10 @@ def test_patterns_go_rejects_are_errors(pattern: str) -> None:
         compile_go_regex(pattern)
 
 
-@pytest.mark.parametrize("pattern", [r"\pL", r"\p{Greek}", r"\PN"])
+@pytest.mark.parametrize("pattern", [r"\p{Greek}", r"\p{Han}", r"[a\PL]"])
 def test_go_patterns_pygen_cannot_translate_are_errors_that_say_so(pattern: str) -> None:
-    """Go accepts these; rather than match differently, pygen refuses them, naming itself."""
+    """Go accepts these (scripts, a negated class among others in brackets); rather than match
+    differently, pygen refuses them, naming itself."""
     with pytest.raises(TemplateFunctionError, match="not supported by pygen"):
         compile_go_regex(pattern)
 
@@ -83,3 +84,22 @@ def test_nested_repetition_is_an_error_as_in_go(pattern: str) -> None:
     """Python would read some of these as possessive quantifiers; Go refuses them all."""
     with pytest.raises(TemplateFunctionError, match="invalid nested repetition operator"):
         compile_go_regex(pattern)
+
+
+@pytest.mark.parametrize(("pattern", "text", "matches"), [
+    (r"^\pL+$", "café", True),
+    (r"^\pL+$", "caf3", False),
+    (r"^\p{L}+$", "αβγ", True),
+    (r"^\PN+$", "web", True),
+    (r"^\PN+$", "w3b", False),
+    (r"^[\pL\d]+$", "αβ9", True),  # inside brackets, with other items
+    (r"^\p{Lu}", "Éx", True),
+    (r"^\p{Lu}", "éx", False),
+    (r"^\p{^Lu}", "éx", True),  # negated inside the braces
+    (r"\p{Nd}", "٣", True),  # Arabic-Indic digit three
+    (r"^\pC", "\x00", True),
+    (r"^\pC", "\u0378", False),  # unassigned: not in Go's C
+    (r"^\p{Any}+$", "😀x", True),
+])
+def test_unicode_general_categories_match_as_in_go(pattern: str, text: str, matches: bool) -> None:
+    assert (compile_go_regex(pattern).search(text) is not None) is matches
