@@ -26,7 +26,7 @@ from pygen.config import (
     runs_forever,
     split_templates,
 )
-from pygen.errors import UsageError
+from pygen.errors import PygenError, UsageError
 from pygen.flags import FlagSet, ParsedArgs
 from pygen.prefetch import BackgroundRefresh
 
@@ -132,7 +132,7 @@ def _tls(args: ParsedArgs):  # type: ignore[no-untyped-def]
     if not verify and not any(present):
         return None
     if verify and not present[2]:
-        raise UsageError("TLS verification was requested, but CA cert does not exist")
+        raise PygenError("TLS verification was requested, but CA cert does not exist")
     return TLSFiles(cert if present[0] else "", key if present[1] else "", ca if present[2] else "", verify)
 
 
@@ -155,6 +155,9 @@ def _docker_source(args: ParsedArgs, configs: list[TemplateConfig]):  # type: ig
     text = args["endpoint"] or os.environ.get("DOCKER_HOST", "") or DEFAULT_ENDPOINT
     try:
         endpoint = parse_endpoint(text)
+    except ValueError as error:  # docker-gen: "Error creating generator", exit 1
+        raise PygenError(f"Error creating generator: {error}") from None
+    try:
         resync = parse_go_duration(args["resync-interval"])
     except ValueError as error:
         raise UsageError(str(error)) from None

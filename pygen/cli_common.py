@@ -49,8 +49,8 @@ def render_settings(args: ParsedArgs) -> dict[str, Any]:
         raise UsageError(f"too many arguments: {' '.join(args.positional[2:])}")
     try:
         wait = parse_wait(args["wait"])
-    except ValueError as error:
-        raise UsageError(f"Error parsing wait interval: {error}") from None
+    except ValueError as error:  # fatal in docker-gen (exit 1), not a flag-syntax error
+        raise PygenError(f"Error parsing wait interval: {error}") from None
     try:
         timeout = parse_go_duration(args["notify-timeout"]) if args["notify-timeout"] else 0.0
     except ValueError as error:

@@ -121,6 +121,15 @@ def _int(value: Any, where: str) -> int:
     return value
 
 
+def _count(value: Any, where: str) -> int:
+    """An int that must not be negative (seconds of interval, a number of keys): the flags
+    refuse a negative value, and so does the file."""
+    number = _int(value, where)
+    if number < 0:
+        raise ValueError(f"{where} must not be negative, not {number}")
+    return number
+
+
 def _str(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{where} must be a string, not {value!r}")
@@ -128,7 +137,7 @@ def _str(value: Any, where: str) -> str:
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(f"{where} must be a number of seconds, not {value!r}")
     return float(value)
 
@@ -184,7 +193,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "dest": ("dest", _str),
     "watch": ("watch", _bool),
     "wait": ("wait", _wait),
-    "interval": ("interval", _int),
+    "interval": ("interval", _count),
     "keepblanklines": ("keep_blank_lines", _bool),
     "atomic": ("atomic", _bool),
     "checkcmd": ("check_cmd", _str),
@@ -200,7 +209,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "notifycontainerssignal": ("notify_containers_signal", _signal),
     "prefix": ("prefixes", _prefixes),
     "prefixes": ("prefixes", _prefixes),
-    "minkeys": ("min_keys", _int),
+    "minkeys": ("min_keys", _count),
 }
 
 

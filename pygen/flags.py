@@ -8,6 +8,7 @@ argument. This module implements exactly those rules, with usage text in the sam
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,12 +29,27 @@ def parse_go_bool(text: str) -> bool:
     raise ValueError(f"invalid boolean {text!r}")
 
 
+_GO_INT = re.compile(
+    r"[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?[0-7])+|[1-9](?:_?[0-9])*|0)"
+)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def parse_go_int(text: str) -> int:
-    """Go's ``strconv.ParseInt(s, 0, 64)`` as used by ``flag.Int`` (0x, 0o, 0b prefixes, underscores)."""
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise ValueError(f"invalid integer {text!r}") from None
+    """Go's ``strconv.ParseInt(s, 0, 64)`` as used by ``flag.Int``: 0x, 0o, 0b and a bare leading 0
+    (octal) as prefixes, underscores between digits, ASCII only, no blanks, within int64."""
+    if not _GO_INT.fullmatch(text):
+        raise ValueError(f"invalid integer {text!r}")
+    sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
+    digits = digits.replace("_", "")
+    if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+        value = int(digits, 8)  # Go's legacy octal, which Python's int(s, 0) refuses
+    else:
+        value = int(digits, 0)
+    value *= sign
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError(f"integer {text!r} out of range")
+    return value
 
 
 @dataclass(slots=True)

@@ -372,14 +372,22 @@ def test_unreachable_daemon_one_line_naming_the_endpoint(tmp_path):
 @pytest.mark.parametrize("argv, needle", [
     (["-no-such-flag"], "-no-such-flag"),
     (["-interval", "soon"], "-interval"),
-    (["-wait", "500"], "wait"),
-], ids=["unknown-flag", "bad-int", "bad-wait"])
+], ids=["unknown-flag", "bad-int"])
 def test_bad_flag_prints_usage_and_exits_2(tmp_path, argv, needle):
     tmpl = write(tmp_path / "t.tmpl", "x\n")
     r = run_pygen(*argv, tmpl, tmp_path / "out")
     assert r.rc == 2, r
     assert needle in r.stderr.splitlines()[0]
     assert "Usage: pygen" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_wait_that_does_not_parse_is_one_line_and_exit_1(tmp_path):
+    """As docker-gen: a fatal "Error parsing wait interval", not a usage error."""
+    tmpl = write(tmp_path / "t.tmpl", "x\n")
+    r = run_pygen("-wait", "500", tmpl, tmp_path / "out")
+    assert r.rc == 1, r
+    assert r.stderr.strip().splitlines() == ['pygen: Error parsing wait interval: time: missing unit in duration "500"']
     assert not (tmp_path / "out").exists()
 
 

@@ -474,3 +474,12 @@ def test_parse_filter_items():
     assert "novalue" in str(caught.value)
     with pytest.raises(ValueError):
         parse_filter_items(["=x"])
+
+
+@pytest.mark.parametrize(("key", "value"), [("interval", "-5"), ("minkeys", "-1"), ("notifytimeout", "-0.5")])
+def test_negative_counts_and_durations_are_refused_as_on_the_command_line(write_toml, key, value):
+    """`-interval -5` is refused; `interval = -5` in a file was quietly taken as 0."""
+    path = write_toml("neg.toml", f'[[config]]\ntemplate = "t"\n{key} = {value}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config_file(path)
+    assert key in str(caught.value) and path in str(caught.value)
