@@ -15,16 +15,12 @@ Calls get a 2 s timeout only as a safety net; the test that waits on purpose wai
 from __future__ import annotations
 
 import errno
-import gc
-import os
 import shutil
 import socket
 import ssl
 import struct
 import subprocess
-import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +29,9 @@ import pytest
 
 from pygen.grpc import NoMessage, NotGrpc, alpn_h2, unary_call
 from pygen.http1 import Address, ConnectionLost, connect
+from tests.helpers import fake_server
 
-SAFETY_TIMEOUT = 2.0  # no passing test comes near it
+SAFETY_TIMEOUT = fake_server.SAFETY_TIMEOUT
 SHORT = 0.2  # the timeout the tests run into on purpose
 PATH = "/etcdserverpb.KV/Txn"
 
@@ -249,28 +246,18 @@ class Peer:
 Handler = Callable[[Peer], None]
 
 
-class FakeServer:
+class FakeServer(fake_server.FakeServer):
     """Accepts connections on 127.0.0.1 and runs ``handler`` on each in a thread of its own; the
-    connection is closed when the handler returns."""
+    connection is closed when the handler returns. Records every call."""
+
+    name = "fake-h2"
 
     def __init__(self, handler: Handler) -> None:
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.bind(("127.0.0.1", 0))
-        self.address = Address("127.0.0.1", self.listener.getsockname()[1], scheme="http")
-        self.listener.listen(16)
-        self.listener.settimeout(0.01)  # how often the accept loop looks at _stopping
-        self.handler = handler
-        self.accepts = 0  # connections the clients opened
-        self.finished = 0  # connections whose handler has returned (and that are closed)
         self.calls: list[ClientCall] = []
-        self.errors: list[BaseException] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._closed = False
-        self._peers: list[socket.socket] = []
-        self._threads: list[threading.Thread] = []
-        self._accept_thread = threading.Thread(target=self._accept_loop, name="fake-h2-accept", daemon=True)
-        self._accept_thread.start()
+        super().__init__(handler)
+
+    def make_peer(self, sock: socket.socket, index: int) -> Peer:
+        return Peer(sock, index, self)
 
     def record(self, call: ClientCall) -> None:
         with self._lock:
@@ -284,64 +271,6 @@ class FakeServer:
             time.sleep(0.002)
         [call] = self.calls
         return call
-
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sock, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            sock.settimeout(SAFETY_TIMEOUT)
-            with self._lock:
-                peer = Peer(sock, self.accepts, self)
-                self.accepts += 1
-                self._peers.append(sock)
-            thread = threading.Thread(target=self._serve, args=(peer,), name=f"fake-h2-peer-{peer.index}",
-                                      daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, peer: Peer) -> None:
-        try:
-            self.handler(peer)
-        except (ConnectionResetError, BrokenPipeError):
-            pass  # the client hung up on a failed call, with bytes of the answer unread
-        except BaseException as error:  # noqa: BLE001 - re-raised by close(), so that the test fails
-            if not self._stopping.is_set():
-                self.errors.append(error)
-        finally:
-            with self._lock:
-                peer.sock.close()
-                self.finished += 1
-
-    def close(self) -> None:
-        """Stop, and count as accepted the connections made but not yet accepted: after close,
-        ``accepts`` is every connection attempt the clients made. Raises what a handler raised."""
-        if self._closed:
-            return
-        self._closed = True
-        self._stopping.set()
-        self._accept_thread.join()
-        self.listener.setblocking(False)
-        while True:
-            try:
-                sock, _ = self.listener.accept()
-            except BlockingIOError:
-                break
-            self.accepts += 1
-            sock.close()
-        self.listener.close()
-        with self._lock:
-            for sock in self._peers:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked in recv
-                except OSError:
-                    pass
-        for thread in self._threads:
-            thread.join(SAFETY_TIMEOUT)
-        assert not any(thread.is_alive() for thread in self._threads), "a fake-server handler did not end"
-        if self.errors:
-            raise self.errors[0]
 
 
 def answer(*parts: bytes) -> Handler:
@@ -364,32 +293,10 @@ def call(server: FakeServer, message: bytes = b"question", metadata: Mapping[str
 # ------------------------------------------------------------------------------ fixtures
 
 
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 @pytest.fixture(autouse=True)
 def no_leaks() -> Iterator[None]:
-    """Fail a test that leaves a thread running, a file descriptor open, or a socket for the
-    garbage collector to close (a ResourceWarning). The same as test_http1.py's."""
-    threads_before = set(threading.enumerate())
-    fds_before = fd_count()
-    gc.freeze()
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ResourceWarning)
-            yield
-            gc.collect()
-    finally:
-        gc.unfreeze()
-    for warning in caught:
-        if not issubclass(warning.category, ResourceWarning):
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    leaked_threads = [thread.name for thread in threading.enumerate() if thread not in threads_before]
-    assert not leaked_threads, f"threads left running: {leaked_threads}"
-    unclosed = [str(warning.message) for warning in caught if issubclass(warning.category, ResourceWarning)]
-    assert not unclosed, f"sockets left to the garbage collector: {unclosed}"
-    assert fd_count() == fds_before, "file descriptors left open"
+    with fake_server.leak_check():
+        yield
 
 
 ServerFactory = Callable[[Handler], FakeServer]
@@ -406,14 +313,7 @@ def serve(no_leaks: None) -> Iterator[ServerFactory]:
         return server
 
     yield start
-    errors: list[BaseException] = []
-    for server in servers:
-        try:
-            server.close()
-        except BaseException as error:  # noqa: BLE001 - raised once all are closed
-            errors.append(error)
-    if errors:
-        raise errors[0]
+    fake_server.close_servers(servers)
 
 
 # ------------------------------------------------------------------------------ the request

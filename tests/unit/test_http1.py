@@ -11,7 +11,6 @@ for the garbage collector to close.
 from __future__ import annotations
 
 import gc
-import os
 import queue
 import socket
 import threading
@@ -25,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from pygen.http1 import Address, Connection, ConnectionLost, ConnectionPool, Stream
+from tests.helpers import fake_server
 
-SAFETY_TIMEOUT = 2.0  # no passing test comes near it
+SAFETY_TIMEOUT = fake_server.SAFETY_TIMEOUT
 SHORT = 0.2  # the timeouts the tests run into on purpose
 
 
@@ -98,33 +98,16 @@ class Peer:
 Handler = Callable[[Peer], None]
 
 
-class FakeServer:
+class FakeServer(fake_server.FakeServer):
     """Accepts connections on 127.0.0.1 (or a unix socket) and runs ``handler`` on each in a thread
-    of its own; the connection is closed when the handler returns."""
+    of its own; the connection is closed when the handler returns. Records every request."""
 
     def __init__(self, handler: Handler, unix_path: Path | None = None) -> None:
-        if unix_path is None:
-            self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.listener.bind(("127.0.0.1", 0))
-            self.address = Address("127.0.0.1", self.listener.getsockname()[1], scheme="http")
-        else:
-            self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.listener.bind(str(unix_path))
-            self.address = Address(path=str(unix_path))
-        self.listener.listen(16)
-        self.listener.settimeout(0.01)  # how often the accept loop looks at _stopping
-        self.handler = handler
-        self.accepts = 0  # connections the clients opened
-        self.finished = 0  # connections whose handler has returned (and that are closed)
         self.requests: list[Request] = []
-        self.errors: list[BaseException] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._closed = False
-        self._peers: list[socket.socket] = []
-        self._threads: list[threading.Thread] = []
-        self._accept_thread = threading.Thread(target=self._accept_loop, name="fake-server-accept", daemon=True)
-        self._accept_thread.start()
+        super().__init__(handler, unix_path)
+
+    def make_peer(self, sock: socket.socket, index: int) -> Peer:
+        return Peer(sock, index, self)
 
     def record(self, request: Request) -> None:
         with self._lock:
@@ -135,64 +118,6 @@ class FakeServer:
         while not condition():
             assert time.monotonic() < deadline, "fake server: condition not reached"
             time.sleep(0.002)
-
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sock, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            sock.settimeout(SAFETY_TIMEOUT)
-            with self._lock:
-                peer = Peer(sock, self.accepts, self)
-                self.accepts += 1
-                self._peers.append(sock)
-            thread = threading.Thread(target=self._serve, args=(peer,), name=f"fake-server-peer-{peer.index}",
-                                      daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, peer: Peer) -> None:
-        try:
-            self.handler(peer)
-        except (ConnectionResetError, BrokenPipeError):
-            pass  # the client hung up, as several tests make it do
-        except BaseException as error:  # noqa: BLE001 - re-raised by close(), so that the test fails
-            if not self._stopping.is_set():
-                self.errors.append(error)
-        finally:
-            with self._lock:
-                peer.sock.close()
-                self.finished += 1
-
-    def close(self) -> None:
-        """Stop, and count as accepted the connections made but not yet accepted: after close,
-        ``accepts`` is every connection attempt the clients made. Raises what a handler raised."""
-        if self._closed:
-            return
-        self._closed = True
-        self._stopping.set()
-        self._accept_thread.join()
-        self.listener.setblocking(False)
-        while True:
-            try:
-                sock, _ = self.listener.accept()
-            except BlockingIOError:
-                break
-            self.accepts += 1
-            sock.close()
-        self.listener.close()
-        with self._lock:
-            for sock in self._peers:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked in recv
-                except OSError:
-                    pass
-        for thread in self._threads:
-            thread.join(SAFETY_TIMEOUT)
-        assert not any(thread.is_alive() for thread in self._threads), "a fake-server handler did not end"
-        if self.errors:
-            raise self.errors[0]
 
 
 def response(status: int = 200, body: bytes = b"", headers: Mapping[str, str] | None = None) -> bytes:
@@ -239,32 +164,10 @@ def answer_then_hang(data: bytes) -> Handler:
 # ------------------------------------------------------------------------------ fixtures
 
 
-def fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 @pytest.fixture(autouse=True)
 def no_leaks() -> Iterator[None]:
-    """Fail a test that leaves a thread running, a file descriptor open, or a socket for the
-    garbage collector to close (a ResourceWarning)."""
-    threads_before = set(threading.enumerate())
-    fds_before = fd_count()
-    gc.freeze()  # so that the collection below looks only at this test's objects (fast)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ResourceWarning)
-            yield
-            gc.collect()
-    finally:
-        gc.unfreeze()
-    for warning in caught:  # give pytest back the warnings this fixture is not about
-        if not issubclass(warning.category, ResourceWarning):
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    leaked_threads = [thread.name for thread in threading.enumerate() if thread not in threads_before]
-    assert not leaked_threads, f"threads left running: {leaked_threads}"
-    unclosed = [str(warning.message) for warning in caught if issubclass(warning.category, ResourceWarning)]
-    assert not unclosed, f"sockets left to the garbage collector: {unclosed}"
-    assert fd_count() == fds_before, "file descriptors left open"
+    with fake_server.leak_check():
+        yield
 
 
 ServerFactory = Callable[..., FakeServer]
@@ -281,14 +184,7 @@ def serve(tmp_path: Path, no_leaks: None) -> Iterator[ServerFactory]:
         return server
 
     yield start
-    errors: list[BaseException] = []
-    for server in servers:
-        try:
-            server.close()
-        except BaseException as error:  # noqa: BLE001 - raised once all are closed
-            errors.append(error)
-    if errors:
-        raise errors[0]
+    fake_server.close_servers(servers)
 
 
 PoolFactory = Callable[..., ConnectionPool]
