@@ -22,7 +22,8 @@ import pytest
 from pygen.docker.model import RuntimeContainer
 from pygen.functions.deepget import deep_get
 from pygen.functions.registry import confd_functions, docker_gen_functions
-from pygen.templating import TemplateSet, make_environment
+from pygen.templating import make_environment
+from tests.helpers.template_files import template_set
 
 DOCKER_GEN = make_environment([], docker_gen_functions())
 
@@ -33,13 +34,6 @@ def render(source: str, **context: Any) -> str:
 
 def render_etcd(source: str, kv: dict[str, str]) -> str:
     return make_environment([], confd_functions(kv)).from_string(source).render()
-
-
-def template_set(tmp_path: Path, files: dict[str, str]) -> TemplateSet:
-    """The files written to ``tmp_path``; the first one is the entry, as in ``-template a;b``."""
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    return TemplateSet([str(tmp_path / name) for name in files], docker_gen_functions())
 
 
 # ------------------------------------------------------------------------------ §6.3 eval

@@ -20,6 +20,7 @@ from pygen.errors import TemplateError
 from pygen.functions.registry import docker_gen_functions
 from pygen.source import Lazy
 from pygen.templating import TemplateSet, make_environment
+from tests.helpers.template_files import template_set
 
 
 @jinja2.pass_context
@@ -197,13 +198,6 @@ def test_a_lazy_value_is_built_once_and_templates_see_the_value(tmp_path: Path) 
 
 
 # ------------------------------------------------------------------------------ eval
-
-
-def template_set(tmp_path: Path, files: dict[str, str]) -> TemplateSet:
-    """The files written to ``tmp_path``; the first one is the entry, as in ``-template a;b``."""
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    return TemplateSet([str(tmp_path / name) for name in files], docker_gen_functions())
 
 
 def test_eval_renders_a_template_of_the_set_with_data(tmp_path: Path) -> None:
