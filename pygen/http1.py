@@ -262,6 +262,14 @@ class Stream:
     def read(self) -> bytes:
         return self.connection.read_body(self.status, self.headers)
 
+    def error_body(self) -> bytes:
+        """The body of an error answer, read only to say why: b"" when the connection fails
+        before it is in (the status is reason enough then)."""
+        try:
+            return self.read()
+        except (ConnectionLost, TimeoutError):
+            return b""
+
     def shutdown(self) -> None:
         self.connection.shutdown()
 

@@ -195,10 +195,7 @@ class DockerClient:
         with self._unreachable_on_failure():
             stream = self._pool.stream("GET", target, idle_timeout=idle_timeout)
         if stream.status >= 400:
-            try:
-                data = stream.read()
-            except (ConnectionLost, TimeoutError):
-                data = b""
+            data = stream.error_body()
             stream.close()
             raise DockerAPIError(stream.status, _error_message(data))
         return EventStream(stream)

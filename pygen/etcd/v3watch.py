@@ -154,11 +154,7 @@ def _stream(client: EtcdV3Client, endpoint: Endpoint, watches: list[_Watch], sta
 
 
 def _refused(client: EtcdV3Client, endpoint: Endpoint, stream: Stream, auth: dict[str, str]) -> None:
-    try:
-        data = stream.read()
-    except (ConnectionLost, TimeoutError):
-        data = b""
-    code, message = refusal(stream.status, data)
+    code, message = refusal(stream.status, stream.error_body())
     _raise_for(client, endpoint, code, message, auth, stream.status)
 
 
