@@ -34,6 +34,7 @@ class _StateChanged:
     full: bool
     reason: str
     subject: str = ""
+    after: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ class Engine:
 
     def post_change(self, change: Change) -> None:
         """Called by a source's watcher thread after it applied a change."""
-        self._queue.put(_StateChanged(change.full, change.reason, change.subject))
+        self._queue.put(_StateChanged(change.full, change.reason, change.subject, change.after))
 
     def post_files_changed(self, paths: Iterable[str]) -> None:
         self._queue.put(_FilesChanged(tuple(paths)))
@@ -216,25 +217,12 @@ class Engine:
             self._fire_due()
 
     def _handle(self, message: Any) -> None:
-        now = self.clock()
         if isinstance(message, _StateChanged):
-            if message.full:
-                for state in self._states:
-                    state.debouncer.cancel()
-                self.render_pass([state.job for state in self._states])
-                return
-            immediate = []
-            for state in self._states:
-                if not state.job.config.watch:
-                    continue
-                if message.subject and not self._concerns(state.job, message.subject):
-                    continue
-                if state.job.config.wait.enabled:
-                    state.debouncer.event(now)
-                else:
-                    immediate.append(state.job)
-            if immediate:
-                self.render_pass(immediate)
+            try:
+                self._handle_state_change(message)
+            finally:
+                if message.after is not None:
+                    message.after()
         elif isinstance(message, _FilesChanged):
             if any(_same_file(path, config) for path in message.paths for config in self.config_files):
                 self._reload()
@@ -246,6 +234,26 @@ class Engine:
                 self.render_pass(affected)
         elif isinstance(message, _Reload):
             self._reload()
+
+    def _handle_state_change(self, message: _StateChanged) -> None:
+        if message.full:
+            for state in self._states:
+                state.debouncer.cancel()
+            self.render_pass([state.job for state in self._states])
+            return
+        now = self.clock()
+        immediate = []
+        for state in self._states:
+            if not state.job.config.watch:
+                continue
+            if message.subject and not self._concerns(state.job, message.subject):
+                continue
+            if state.job.config.wait.enabled:
+                state.debouncer.event(now)
+            else:
+                immediate.append(state.job)
+        if immediate:
+            self.render_pass(immediate)
 
     def _concerns(self, job: Job, subject: str) -> bool:
         """Whether a change of ``subject`` can change this job's output.

@@ -52,6 +52,10 @@ class Change:
     full: bool = False
     subject: str = ""
     """What changed (a container ID), when the source can tell which configs it concerns."""
+    after: Callable[[], None] | None = None
+    """Run by the engine once it has acted on the change (rendered, or scheduled a debounced
+    render): follow-up work that must not compete with that render for the GIL and the CPU,
+    such as re-inspecting a container that just died."""
 
 
 class Source(Protocol):
