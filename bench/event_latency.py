@@ -40,7 +40,7 @@ from pygen.docker.api import DockerClient, client_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples/nginx-proxy/nginx.conf.j2"
-PYGEN = ROOT / ".venv/bin/pygen"
+PYGEN = Path(os.environ.get("PYGEN_BIN", ROOT / ".venv/bin/pygen"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
