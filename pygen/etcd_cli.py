@@ -24,7 +24,7 @@ from pygen.config import (
     runs_forever,
     split_templates,
 )
-from pygen.errors import UsageError
+from pygen.errors import ConfigError, UsageError
 from pygen.flags import FlagSet, ParsedArgs
 from pygen.prefetch import BackgroundRefresh
 
@@ -91,8 +91,8 @@ def _store_client(args: ParsedArgs):  # type: ignore[no-untyped-def]
     try:
         return make_store_client(args["api"], endpoints, cacert=args["cacert"], cert=args["cert"],
                                  key=args["key"], user=user, password=password)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    except ValueError as error:  # a bad endpoint or option pair: fatal, as pygen's -endpoint
+        raise ConfigError(str(error)) from None
 
 
 def run(argv: Sequence[str]) -> int:

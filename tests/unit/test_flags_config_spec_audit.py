@@ -322,6 +322,13 @@ def test_bad_endpoint_exits_1(endpoint, capsys):
     assert "Usage:" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("endpoints", ["ftp://127.0.0.1:2379", "http://", "127.0.0.1:port"])
+def test_etcd_gen_bad_endpoints_exit_1_like_pygen(endpoints, capsys):
+    assert etcd_cli.main(["-endpoints", endpoints, "t.tmpl"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("etcd-gen: etcd endpoint") and err.count("\n") == 1
+
+
 def test_tlsverify_without_ca_file_is_fatal_exit_1(capsys):
     assert cli.main(["-tlsverify", "-endpoint", "tcp://127.0.0.1:1", "t.tmpl"]) == 1
     assert "TLS verification was requested, but CA cert does not exist" in capsys.readouterr().err
