@@ -2,7 +2,8 @@
 
 docker-gen logs with Go's ``log`` package (``2006/01/02 15:04:05 message``) on stderr; users grep
 those lines, so the messages and the format are kept. ``-log-format json`` gives one JSON object
-per line for log shippers.
+per line for log shippers, stamped to the microsecond (latency can be read from the log:
+bench/event_latency.py does).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import time
 
 class _JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        seconds = int(record.created)
+        micros = int((record.created - seconds) * 1_000_000)
         entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
