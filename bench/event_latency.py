@@ -1,33 +1,39 @@
 """Watch-mode benchmark: Docker event -> destination rewritten, and the idle cost.
 
 With N labelled containers running, ``pygen -watch`` renders the nginx-proxy-like template.
-One extra container is started and killed repeatedly; each time, the latency is the file's
-mtime minus the ``timeNano`` of the daemon's start/die event for it (both wall clock).
-The bench starts and kills it with the docker CLI (``--driver cli``, the default: a Go
-process per start and kill, whose start-up and exit compete with pygen for this machine's 2
-cores) or through the Engine API on a kept-alive connection (``--driver api``). The slowest
+One extra container is started and killed repeatedly; each time, the latency is the
+``timeNano`` of the daemon's start/die event for it -> pygen's "Generated" log line for the
+file, which pygen logs right after the write (JSON log, microsecond stamps; both wall clock).
+Nothing of the bench's own runs beside pygen while it handles an event: the bench sleeps in
+inotify until the file is written, and asks dockerd to replay the events every 10 rounds
+instead of following them live.
+The bench starts and kills it through the Engine API on a kept-alive connection (``--driver
+api``, the default) or with the docker CLI (``--driver cli``: a Go process per start and kill,
+whose exit competes with pygen for this machine's 2 cores just when the event arrives). The slowest
 events are listed per action on stderr: a ``die`` is handled while dockerd tears the
 container's network down on the same cores (``--probe-network none`` takes that work away).
-Then pygen sits idle for a while and its CPU time and RSS are read from /proc. pygen logs in
-JSON (millisecond stamps), which splits each latency in two: the event's ``timeNano`` -> pygen's
-"Received event" line (the daemon's delivery), and that line -> the file's mtime (inspect,
-render, write).
+Then pygen sits idle for a while and its CPU time and RSS are read from /proc. pygen's
+"Received event" line splits each latency in two: the event's ``timeNano`` -> that line (the
+daemon's delivery), and that line -> "Generated" (inspect, render, write).
 
-    .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 40] [--idle 30] [--driver api|cli]
+    .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 100] [--idle 30] [--driver api|cli]
 """
 
 from __future__ import annotations
 
 import argparse
 import calendar
+import collections
+import ctypes
 import json
 import os
+import select
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,34 +50,60 @@ PYGEN = Path(os.environ.get("PYGEN_BIN", ROOT / ".venv/bin/pygen"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def event_times(container_id: str, stop: threading.Event, sink: list[tuple[str, int]]) -> None:
-    """Record (action, timeNano) of start/die events of one container via `docker events`."""
-    process = subprocess.Popen(
-        ["docker", "events", "--format", "{{json .}}", "--filter", f"container={container_id}",
+EVENT_BATCH_ROUNDS = 10
+"""dockerd replays only its last 256 events: they are fetched every 10 rounds (about 50)."""
+
+
+def daemon_events(container_id: str, since_ns: int, until_ns: int) -> list[tuple[str, int]]:
+    """(action, timeNano) of the probe's start/die events between two instants, in order.
+
+    dockerd replays them after the fact, so no listener (a docker CLI process and a reader
+    thread) wakes up on this machine's 2 cores at the very moment pygen handles the event.
+    """
+    output = subprocess.run(
+        ["docker", "events", "--format", "{{json .}}", "--since", f"{since_ns / 1e9:.9f}",
+         "--until", f"{until_ns / 1e9:.9f}", "--filter", f"container={container_id}",
          "--filter", "event=start", "--filter", "event=die"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    assert process.stdout is not None
-    while not stop.is_set():
-        line = process.stdout.readline()
-        if not line:
-            break
-        event = json.loads(line)
-        sink.append((event["Action"], int(event["timeNano"])))
-    process.terminate()
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return [(event["Action"], int(event["timeNano"])) for event in map(json.loads, output.splitlines())]
 
 
-def wait_for_mtime_change(path: str, previous: int, timeout: float = 10.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            current = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            current = 0
-        if current != previous:
-            return current
-        time.sleep(0.0005)
-    raise TimeoutError(f"{path} was not rewritten within {timeout}s")
+class FileWrites:
+    """Waits for writes of one file, asleep in inotify: nothing polls beside pygen."""
+
+    _IN_CLOSE_WRITE, _IN_MOVED_TO = 0x8, 0x80
+    _EVENT = struct.Struct("iIII")
+
+    def __init__(self, path: str) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.name = os.path.basename(path)
+        self.fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        mask = self._IN_CLOSE_WRITE | self._IN_MOVED_TO
+        if self.fd < 0 or libc.inotify_add_watch(self.fd, os.path.dirname(path).encode(), mask) < 0:
+            raise OSError(ctypes.get_errno(), "inotify")
+        self._written: collections.deque[str] = collections.deque()
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Until the file is written once more than already waited for (pygen writes only changes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while self._written:
+                if self._written.popleft() == self.name:
+                    return
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise TimeoutError(f"{self.name} was not written within {timeout}s")
+            data = os.read(self.fd, 65536)
+            offset = 0
+            while offset < len(data):
+                _, _, _, length = self._EVENT.unpack_from(data, offset)
+                start = offset + self._EVENT.size
+                self._written.append(data[start:start + length].rstrip(b"\0").decode())
+                offset = start + length
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -86,27 +118,27 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def split_by_log(log: Path, probe: str, marks: list[tuple[str, int, int]]) -> tuple[list[float], list[float]]:
-    """(event -> "Received event" line, that line -> dest mtime) in ms, for each mark in order."""
+def log_stamps(log: Path, probe: str, dest: str) -> tuple[dict[str, list[int]], list[int]]:
+    """From pygen's JSON log (microsecond stamps), in ns: when each start/die event of the probe
+    was received, and when each render of ``dest`` was written ("Generated" is logged right
+    after the write). A file's mtime is not precise enough: it lagged the write by up to a
+    4 ms kernel tick here, which made some latencies at 10 containers negative."""
     received: dict[str, list[int]] = {"start": [], "die": []}
+    generated: list[int] = []
     for line in log.read_text().splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
             continue
+        message = entry.get("msg", "")
+        stamp = entry.get("time", "")
+        nanos = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) * 10**9 + int(stamp[20:26]) * 1000
+        if message.startswith(f"Generated '{dest}'"):
+            generated.append(nanos)
         for action, stamps in received.items():
-            if entry.get("msg") == f"Received event {action} for container {probe[:12]}":
-                stamp = time.strptime(entry["time"][:19], "%Y-%m-%dT%H:%M:%S")
-                millis = int(entry["time"][20:23])
-                stamps.append(int(calendar.timegm(stamp) * 1e9) + millis * 1_000_000)
-    seen = {"start": 0, "die": 0}
-    delivery, handling = [], []
-    for action, event_ns, mtime in marks:
-        stamp = received[action][seen[action]]
-        seen[action] += 1
-        delivery.append((stamp - event_ns) / 1e6)
-        handling.append((mtime - stamp) / 1e6)
-    return delivery, handling
+            if message == f"Received event {action} for container {probe[:12]}":
+                stamps.append(nanos)
+    return received, generated
 
 
 def start_and_kill(driver: str, container_id: str) -> list[Callable[[], object]]:
@@ -129,33 +161,28 @@ def measure(count: int, rounds: int, idle: float, driver: str, probe_network: st
         dest = os.path.join(directory, "nginx.conf")
         log_path = os.path.join(directory, "pygen.log")
         log_file = open(log_path, "w")  # noqa: SIM115 - closed after pygen exits
+        writes = FileWrites(dest)
         pygen = subprocess.Popen(
             [str(PYGEN), "-watch", "-log-format", "json", "-container-filter", f"label={containers.LABEL}",
              str(TEMPLATE), dest],
             stderr=log_file,
         )
         try:
-            mtime = wait_for_mtime_change(dest, 0, timeout=60)
+            writes.wait(timeout=60)
             time.sleep(1.0)  # let the initial sync settle
-            events: list[tuple[str, int]] = []
-            stop = threading.Event()
-            listener = threading.Thread(target=event_times, args=(probe, stop, events), daemon=True)
-            listener.start()
-            time.sleep(0.5)
-            latencies = []
-            marks: list[tuple[str, int, int]] = []  # (action, event timeNano, dest mtime)
+            events: list[tuple[str, int]] = []  # (action, timeNano), in order
             steps = start_and_kill(driver, probe)
-            for _ in range(rounds):
-                for step in steps:
-                    seen = len(events)
-                    step()
-                    mtime = wait_for_mtime_change(dest, mtime)
-                    deadline = time.monotonic() + 5
-                    while len(events) <= seen and time.monotonic() < deadline:
-                        time.sleep(0.001)
-                    latencies.append((mtime - events[seen][1]) / 1e6)
-                    marks.append((events[seen][0], events[seen][1], mtime))
-            stop.set()
+            for first_round in range(0, rounds, EVENT_BATCH_ROUNDS):
+                batch = min(EVENT_BATCH_ROUNDS, rounds - first_round)
+                since = time.time_ns()
+                for _ in range(batch):
+                    for step in steps:
+                        step()
+                        writes.wait()
+                replayed = daemon_events(probe, since, time.time_ns())
+                if [action for action, _ in replayed] != ["start", "die"] * batch:
+                    raise RuntimeError(f"unexpected probe events {replayed}")
+                events += replayed
             time.sleep(1.0)
             cpu_before = cpu_seconds(pygen.pid)
             time.sleep(idle)
@@ -165,15 +192,28 @@ def measure(count: int, rounds: int, idle: float, driver: str, probe_network: st
             pygen.send_signal(signal.SIGTERM)
             pygen.wait(timeout=10)
             log_file.close()
+            writes.close()
             subprocess.run(["docker", "rm", "-f", probe], capture_output=True, check=False)
-        delivery, handling = split_by_log(Path(log_path), probe, marks)
-    for action in ("start", "die"):
-        mine = sorted((mtime - event_ns) / 1e6 for kind, event_ns, mtime in marks if kind == action)
-        slow = sorted(((handled, delivered) for (kind, *_), delivered, handled in zip(marks, delivery, handling)
-                       if kind == action), reverse=True)[:3]
+        received, generated = log_stamps(Path(log_path), probe, dest)
+    written = generated[1:]  # the first render is the start-up one
+    if len(written) != len(events):
+        raise RuntimeError(f"{len(events)} probe events but {len(written)} renders of {dest}")
+    seen = {"start": 0, "die": 0}
+    latencies, delivery, handling = [], [], []
+    by_action: dict[str, list[tuple[float, float, float]]] = {"start": [], "die": []}
+    for (action, event_ns), written_ns in zip(events, written, strict=True):
+        received_ns = received[action][seen[action]]
+        seen[action] += 1
+        latencies.append((written_ns - event_ns) / 1e6)
+        delivery.append((received_ns - event_ns) / 1e6)
+        handling.append((written_ns - received_ns) / 1e6)
+        by_action[action].append((latencies[-1], handling[-1], delivery[-1]))
+    for action, rows in by_action.items():
+        mine = sorted(total for total, _, _ in rows)
+        slow = sorted(((handled, delivered) for _, handled, delivered in rows), reverse=True)[:3]
         print(f"#   {count} containers, {action}: p50 {statistics.median(mine):.1f} max {mine[-1]:.1f} ms; "
               "slowest handling (received -> file, event -> received): "
-              + ", ".join(f"{h:.0f} / {d:.0f}" for h, d in slow), file=sys.stderr, flush=True)
+              + ", ".join(f"{h:.1f} / {d:.1f}" for h, d in slow), file=sys.stderr, flush=True)
     latencies.sort()
     return {
         "delivery_p50": statistics.median(delivery), "delivery_max": max(delivery),
@@ -190,10 +230,10 @@ def measure(count: int, rounds: int, idle: float, driver: str, probe_network: st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("counts", nargs="*", type=int, default=[10, 100, 500])
-    parser.add_argument("--rounds", type=int, default=40, help="start+kill pairs per count")
+    parser.add_argument("--rounds", type=int, default=100, help="start+kill pairs per count")
     parser.add_argument("--idle", type=float, default=30.0, help="idle seconds for the CPU figure")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--driver", choices=("api", "cli"), default="cli",
+    parser.add_argument("--driver", choices=("api", "cli"), default="api",
                         help="start and kill the probe through the Engine API or the docker CLI")
     parser.add_argument("--probe-network", default="bridge",
                         help="the probe's network: 'none' spares dockerd the veth and iptables work of each "
