@@ -13,6 +13,13 @@ CLI (``-S <socket>``), sends SIGUSR2 to the master, and returns once the counter
 etcd-gen never run the same notify command twice at once and run it once more when a change
 came in meanwhile, so every change is loaded, and a burst costs at most two reloads.
 
+With ``--state-file PATH`` (the ``server-state-file`` of the configuration: templates/haproxy.cfg.j2
+writes it when ``HAPROXY_STATE_FILE`` is set), the servers' state is saved first (``show servers
+state`` of the current worker, through the master CLI), so the new worker starts with each
+server's last known health: a server that failed its checks stays out of the rotation instead of
+being taken for up and sent requests until it fails ``fall`` checks again. A failed save is
+reported and the reload goes on: the state only saves those seconds.
+
 Exit status: 0 when the new configuration is loaded, 1 when haproxy reports the reload failed
 (the old workers keep serving) or it did not finish within the timeout, 2 on bad usage.
 Only the standard library is used.
@@ -35,20 +42,51 @@ def master_status(path: str, timeout: float = 1.0) -> tuple[int, int, int] | Non
     """(master pid, reloads, failed reloads) from ``show proc``; None while the socket is not
     there (it is gone for 40-90 ms during each reload)."""
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(path)
-            sock.sendall(b"show proc\n")
-            sock.shutdown(socket.SHUT_WR)
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
+        answer = master_command(path, "show proc", timeout)
     except OSError:
         return None
-    match = MASTER_LINE.search(b"".join(chunks).decode(errors="replace"))
+    match = MASTER_LINE.search(answer)
     if match is None:
         return None
     return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def master_command(path: str, command: str, timeout: float = 1.0) -> str:
+    """One command on the master CLI; its whole answer. OSError when the socket fails."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        sock.sendall(command.encode() + b"\n")
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def save_server_state(path: str, state_file: str) -> bool:
+    """Write the current worker's ``show servers state`` to ``state_file`` (replaced atomically)."""
+    try:
+        state = master_command(path, "@1 show servers state")
+    except OSError as error:
+        print(f"haproxy_reload: server state not saved: {path}: {error}", file=sys.stderr)
+        return False
+    if not state.startswith("1\n# be_id "):  # format version 1, as haproxy 1.6 to 3.x write it
+        print(f"haproxy_reload: server state not saved: unexpected answer {state[:60]!r}", file=sys.stderr)
+        return False
+    staged = f"{state_file}.{os.getpid()}.tmp"
+    try:
+        with open(staged, "w", encoding="utf-8") as handle:
+            handle.write(state.rstrip("\n") + "\n")
+        os.replace(staged, state_file)
+    except OSError as error:
+        print(f"haproxy_reload: server state not saved: {state_file}: {error.strerror}", file=sys.stderr)
+        try:
+            os.unlink(staged)
+        except OSError:
+            pass
+        return False
+    return True
 
 
 def wait_status(path: str, deadline: float) -> tuple[int, int, int] | None:
@@ -59,13 +97,15 @@ def wait_status(path: str, deadline: float) -> tuple[int, int, int] | None:
         time.sleep(0.01)
 
 
-def reload(path: str, timeout: float) -> int:
+def reload(path: str, timeout: float, state_file: str = "") -> int:
     deadline = time.monotonic() + timeout
     before = wait_status(path, deadline)  # waits out a reload already in progress
     if before is None:
         print(f"haproxy_reload: no haproxy master answers on {path}", file=sys.stderr)
         return 1
     pid, reloads, failed = before
+    if state_file:
+        save_server_state(path, state_file)
     os.kill(pid, signal.SIGUSR2)
     while time.monotonic() < deadline:
         time.sleep(0.01)
@@ -86,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Reload a master-worker haproxy and wait for it.")
     parser.add_argument("socket", help="the master CLI socket (haproxy -W -S <socket>)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (default 10)")
+    parser.add_argument("--state-file", default="",
+                        help="save the servers' state here first (the configuration's server-state-file)")
     args = parser.parse_args(argv)
-    return reload(args.socket, args.timeout)
+    return reload(args.socket, args.timeout, args.state_file)
 
 
 if __name__ == "__main__":

@@ -101,17 +101,19 @@ done
 CFG="$WORK/client/haproxy.cfg"
 PIDFILE="$WORK/client/haproxy.pid"
 mkdir -p "$WORK/client"
-export HAPROXY_BIND_IP=127.0.0.1 HAPROXY_STATS="127.0.0.1:$STATS_PORT"
+STATE="$WORK/client/server-state"  # servers keep their health across reloads
+export HAPROXY_BIND_IP=127.0.0.1 HAPROXY_STATS="127.0.0.1:$STATS_PORT" HAPROXY_STATE_FILE="$STATE"
 say "Client host: etcd-gen renders haproxy.cfg from /backends; haproxy listens on 127.0.0.1:8000"
 note "etcd-gen -endpoints $ETCD -prefix /backends -watch -min-keys 2 -atomic \\"
-note "    -check-cmd \"haproxy -c -q -f {{ src }}\" -notify \"python haproxy_reload.py master.sock\" \\"
+note "    -check-cmd \"haproxy -c -q -f {{ src }}\" \\"
+note "    -notify \"python haproxy_reload.py --state-file server-state master.sock\" \\"
 note "    templates/haproxy.cfg.j2 haproxy.cfg"
 # the first file (no backends yet: only the stats page), so that haproxy can start
 "$ETCDGEN" -endpoints "$ETCD" -prefix /backends templates/haproxy.cfg.j2 "$CFG" 2>>"$WORK/etcd-gen.log" \
     || die "etcd-gen could not render the first haproxy.cfg (see $WORK/etcd-gen.log)"
 start haproxy haproxy -W -S "$WORK/client/master.sock,mode,600" -f "$CFG" -p "$PIDFILE"
 start etcd-gen "$ETCDGEN" -endpoints "$ETCD" -prefix /backends -watch -min-keys 2 -atomic \
-    -check-cmd "haproxy -c -q -f {{ src }}" -notify "$(printf '%q %q %q' "$PY" "$HERE/haproxy_reload.py" "$WORK/client/master.sock")" \
+    -check-cmd "haproxy -c -q -f {{ src }}" -notify "$(printf '%q %q --state-file %q %q' "$PY" "$HERE/haproxy_reload.py" "$STATE" "$WORK/client/master.sock")" \
     templates/haproxy.cfg.j2 "$CFG"
 for _ in $(seq 1 100); do [ -s "$PIDFILE" ] && break; sleep 0.05; done
 [ -s "$PIDFILE" ] || die "haproxy did not start: $(tail -n 5 "$WORK/haproxy.log")"

@@ -143,7 +143,8 @@ class Stack:
                 str(HAPROXY_TEMPLATE), str(dest)]
 
     def client_env(self, stats_port: int) -> dict[str, str]:
-        return clean_env({"HAPROXY_BIND_IP": "127.0.0.1", "HAPROXY_STATS": f"127.0.0.1:{stats_port}"})
+        return clean_env({"HAPROXY_BIND_IP": "127.0.0.1", "HAPROXY_STATS": f"127.0.0.1:{stats_port}",
+                          "HAPROXY_STATE_FILE": str(self.workdir / "server-state")})
 
     def client(self, min_keys: int = 0, api: str = "v3") -> Client:
         """etcd-gen renders a first config (one-shot), haproxy starts on it, then etcd-gen
@@ -157,7 +158,7 @@ class Stack:
         log = self.workdir / "etcd-gen.log"
         argv = self.etcd_gen_argv(
             hap.config_path, "-watch", "-atomic", "-min-keys", str(min_keys), "-notify-output",
-            "-check-cmd", "haproxy -c -q -f {{ src }}", "-notify", f"{sys.executable} {RELOAD} {hap.master_sock}",
+            "-check-cmd", "haproxy -c -q -f {{ src }}", "-notify", f"{sys.executable} {RELOAD} --state-file {self.workdir / 'server-state'} {hap.master_sock}",
             api=api)
         proc = proc_util.spawn(argv, log, cwd=self.workdir, env=env)
         self.procs.append(proc)

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from pygen.docker.model import container_from_inspect
-from pygen.etcd.keys import build_tree
 from pygen.functions.registry import confd_functions, docker_gen_functions
 from pygen.registration import (
     Registration,
@@ -33,10 +32,10 @@ from pygen.registration import (
 )
 from pygen.templating import TemplateSet
 from pygen.writer import remove_blank_lines
+from tests.helpers.haproxy_template import render_haproxy
 
 REPO = Path(__file__).resolve().parents[2]
 REGISTER = REPO / "templates" / "register.py.j2"
-HAPROXY = REPO / "templates" / "haproxy.cfg.j2"
 
 # Everything that has broken a code generator somewhere: quotes of both kinds and in threes,
 # backslashes (also before a quote), newlines, Jinja delimiters, Python statements, NUL,
@@ -273,13 +272,6 @@ def test_hostile_script_passes_the_same_registrations_as_a_clean_one():
 # ------------------------------------------------------------------------------ haproxy template
 
 
-def render_haproxy(kv: dict[str, str], env: dict[str, str] | None = None) -> str:
-    ordered = dict(sorted(kv.items()))
-    context = {"kv": ordered, "tree": build_tree(ordered), "Env": dict(env or {})}
-    text = TemplateSet([str(HAPROXY)], confd_functions(ordered)).render(context)
-    return remove_blank_lines(text)
-
-
 def listens(cfg: str) -> dict[str, list[str]]:
     """``listen`` sections -> their indented lines, comments dropped."""
     out: dict[str, list[str]] = {}
@@ -372,10 +364,25 @@ def test_settings_from_the_environment():
     assert "    mode tcp\n" in tcp and "idle-close-on-response" not in tcp and "retry-on" not in tcp
 
 
+def test_a_state_file_makes_each_reload_start_from_the_servers_last_state(haproxy_bin, tmp_path):
+    cfg = render_haproxy(BASIC, {"HAPROXY_STATE_FILE": "/run/haproxy/server-state"})
+    global_section = cfg.split("global\n", 1)[1].split("defaults\n", 1)[0]
+    defaults = cfg.split("defaults\n", 1)[1].split("listen ", 1)[0]
+    assert "    server-state-file /run/haproxy/server-state\n" in global_section
+    assert "    load-server-state-from-file global\n" in defaults
+    assert "server-state" not in render_haproxy(BASIC)
+    path = tmp_path / "state.cfg"
+    path.write_text(cfg)
+    check = subprocess.run([haproxy_bin, "-c", "-q", "-f", str(path)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr  # no state file yet: haproxy starts anyway
+
+
 @pytest.mark.parametrize("env", [
     {"HAPROXY_BIND_IP": "1.2.3.4\nlisten pwn"}, {"HAPROXY_BIND_IP": "::"}, {"HAPROXY_STATS": "1936"},
     {"HAPROXY_STATS": "127.0.0.1:1936 # x"}, {"HAPROXY_MODE": "health"}, {"HAPROXY_RETRY_ON": "none\nlisten x"},
     {"HAPROXY_MAXCONN": "-1"}, {"REGISTER_PREFIX": "/backends\nlisten pwn"}, {"REGISTER_PREFIX": "backends"},
+    {"HAPROXY_STATE_FILE": "state"}, {"HAPROXY_STATE_FILE": "/run/state\nlisten pwn"},
+    {"HAPROXY_STATE_FILE": "/run/a state"}, {"HAPROXY_STATE_FILE": "/run/../etc/passwd"},
 ])
 def test_bad_settings_fail_closed_without_copying_them(env, haproxy_bin, tmp_path):
     """A bad setting must not reach the file: it is named in a comment and a deliberately invalid
