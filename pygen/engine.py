@@ -151,7 +151,7 @@ class Engine:
             deadline = self._next_deadline()
             try:
                 self._handle(message)
-            except Exception:  # noqa: BLE001 - the source must keep following its events
+            except Exception:
                 log.exception("Unexpected error handling %s", change.reason)
             armed = self._next_deadline()
         if armed is not None and (deadline is None or armed < deadline):

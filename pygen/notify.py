@@ -98,7 +98,7 @@ class NotifyRunner:
         while True:
             try:
                 self.run(notification)
-            except Exception:  # noqa: BLE001 - a notification must never kill its worker silently
+            except Exception:
                 log.exception("Error running notification %s", notification)
             with self._lock:
                 if notification in self._pending:

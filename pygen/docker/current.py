@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = ["current_container_id", "DEFAULT_FILES", "MAX_LINE"]
+__all__ = ["DEFAULT_FILES", "MAX_LINE", "current_container_id"]
 
 DEFAULT_FILES: tuple[str, ...] = ("/proc/1/cpuset", "/proc/self/cgroup", "/proc/self/mountinfo")
 

@@ -44,16 +44,16 @@ IDs of all containers (``known_ids``).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
-    "UnsupportedFilter",
-    "InvalidFilter",
-    "SUPPORTED_KEYS",
     "DAEMON_ONLY_KEYS",
+    "SUPPORTED_KEYS",
     "ContainerFilter",
+    "InvalidFilter",
+    "UnsupportedFilter",
     "compile_filters",
     "container_matches",
     "parse_port_filter",
@@ -280,13 +280,13 @@ def compile_filters(filters: Mapping[str, Iterable[str]] | None,
         wanted = set(norm["status"])
         bad = wanted - VALID_STATUS
         if bad:
-            raise InvalidFilter("status", f"Invalid filter 'status={sorted(bad)[0]}'")
+            raise InvalidFilter("status", f"Invalid filter 'status={min(bad)}'")
         preds.append(lambda i, w=frozenset(wanted): _state(i).get("Status", "") in w)
     if norm.get("health"):
         wanted = set(norm["health"])
         bad = wanted - VALID_HEALTH
         if bad:
-            raise InvalidFilter("health", f"Unrecognised filter value for health: {sorted(bad)[0]}")
+            raise InvalidFilter("health", f"Unrecognised filter value for health: {min(bad)}")
 
         def health_pred(i: Mapping[str, Any], w: frozenset[str] = frozenset(wanted)) -> bool:
             h = _state(i).get("Health")
@@ -351,7 +351,7 @@ def compile_filters(filters: Mapping[str, Iterable[str]] | None,
 
         def name_pred(i: Mapping[str, Any]) -> bool:
             name = i.get("Name") or ""
-            bare = name[1:] if name.startswith("/") else name
+            bare = name.removeprefix("/")
             if name in exact or bare in exact:
                 return True
             for r in regexes:

@@ -71,7 +71,7 @@ class GoTime:
     def from_datetime(cls, value: _dt.datetime) -> GoTime:
         """Naive datetimes are taken as UTC (Docker never gives local times)."""
         if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         days = value.toordinal() - _EPOCH_ORDINAL
         secs = days * 86400 + value.hour * 3600 + value.minute * 60 + value.second
         return cls(secs * _NS_PER_SEC + value.microsecond * 1000)
@@ -112,7 +112,7 @@ class GoTime:
     def datetime(self) -> _dt.datetime:
         """An aware UTC ``datetime`` (microseconds: the last three digits are truncated)."""
         secs, nanos = divmod(self._ns, _NS_PER_SEC)
-        base = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+        base = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
         return base + _dt.timedelta(seconds=secs, microseconds=nanos // 1000)
 
     def _naive(self) -> tuple[_dt.datetime, int]:
@@ -120,25 +120,25 @@ class GoTime:
         return _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=secs), nanos
 
     # ----------------------------------------------------------------- Go methods
-    def Unix(self) -> int:  # noqa: N802 - Go method name, callable from templates
+    def Unix(self) -> int:
         return self._ns // _NS_PER_SEC
 
-    def UnixNano(self) -> int:  # noqa: N802
+    def UnixNano(self) -> int:
         return self._ns
 
-    def UnixMilli(self) -> int:  # noqa: N802
+    def UnixMilli(self) -> int:
         return self._ns // 1_000_000
 
-    def IsZero(self) -> bool:  # noqa: N802
+    def IsZero(self) -> bool:
         return self._ns == _ZERO_NS
 
-    def UTC(self) -> GoTime:  # noqa: N802
+    def UTC(self) -> GoTime:
         return self
 
-    def String(self) -> str:  # noqa: N802
+    def String(self) -> str:
         return str(self)
 
-    def Format(self, layout: str) -> str:  # noqa: N802
+    def Format(self, layout: str) -> str:
         """Go's ``time.Time.Format`` for a UTC time (``MST`` prints ``UTC``, ``Z07:00`` prints ``Z``)."""
         return format_layout(self, layout)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DockerImage", "split_image_name", "docker_image"]
+__all__ = ["DockerImage", "docker_image", "split_image_name"]
 
 
 @dataclass(slots=True)
@@ -21,7 +21,7 @@ class DockerImage:
     Repository: str = ""
     Tag: str = ""
 
-    def String(self) -> str:  # noqa: N802 - Go method name, called from templates as .Image.String
+    def String(self) -> str:
         """``[Registry/]Repository[:Tag]``; round-trips every input of ``split_image_name``."""
         ret = self.Repository
         if self.Registry:

@@ -133,7 +133,7 @@ def path_segments(key: str) -> list[str]:
 
     ``/a/b`` and ``a/b`` give ``["a", "b"]``; ``/a/`` gives ``["a", ""]``; ``/`` gives ``[""]``.
     """
-    return (key[1:] if key.startswith("/") else key).split("/")
+    return key.removeprefix("/").split("/")
 
 
 OWN_VALUE = ""

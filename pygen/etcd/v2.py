@@ -32,7 +32,14 @@ from collections.abc import Iterator, Sequence
 import etcd
 
 from pygen.etcd.endpoints import Endpoint, EndpointRing, parse_endpoint
-from pygen.etcd.store import Compacted, KeyEvent, Snapshot, StoreError, StoreUnavailable, short_reason
+from pygen.etcd.store import (
+    Compacted,
+    KeyEvent,
+    Snapshot,
+    StoreError,
+    StoreUnavailable,
+    short_reason,
+)
 
 log = logging.getLogger("pygen")
 

@@ -241,7 +241,7 @@ class GoNow(_dt.datetime):
     """confd's `datetime`, Go's time.Now(): the local time, which templates can `.Format` with a
     Go layout as confd templates do (`datetime().Format("2006-01-02 15:04 MST")`)."""
 
-    def Format(self, layout: Any) -> str:  # noqa: N802 - Go method name, callable from templates
+    def Format(self, layout: Any) -> str:
         from pygen.docker.gotime import GoTime, format_layout
 
         offset = self.utcoffset() or _dt.timedelta()
