@@ -216,7 +216,7 @@ class Engine:
                 self.source.stop()  # type: ignore[attr-defined]
             if file_watcher is not None:
                 file_watcher.stop()
-            self.runner.wait_idle(STOP_NOTIFY_GRACE_SECONDS)
+            self.runner.finish(STOP_NOTIFY_GRACE_SECONDS)
         return 0
 
     def _refresh_and_render_all(self) -> None:

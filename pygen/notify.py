@@ -31,7 +31,31 @@ class NotifyCommand:
     timeout: float = 0.0
 
 
-def run_command(notify: NotifyCommand) -> bool:
+class RunningCommands:
+    """The notify commands running now, so that a stopping pygen can end the ones that hang."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: dict[subprocess.Popen[bytes], str] = {}
+
+    def add(self, process: subprocess.Popen[bytes], command: str) -> None:
+        with self._lock:
+            self._processes[process] = command
+
+    def discard(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.pop(process, None)
+
+    def kill_all(self) -> None:
+        """SIGKILL each command's process group (each runs in a session of its own)."""
+        with self._lock:
+            running = list(self._processes.items())
+        for process, command in running:
+            log.error("Killing notify command still running at exit: %s", command)
+            _kill_group(process)
+
+
+def run_command(notify: NotifyCommand, running: RunningCommands | None = None) -> bool:
     """Run ``/bin/sh -c command``; log failures (never raise). Return True on exit status 0."""
     log.info("Running '%s'", notify.command)
     try:
@@ -45,6 +69,16 @@ def run_command(notify: NotifyCommand) -> bool:
     except OSError as error:
         log.error("Error running notify command: %s, %s", notify.command, error)
         return False
+    if running is not None:
+        running.add(process, notify.command)
+    try:
+        return _finish(notify, process)
+    finally:
+        if running is not None:
+            running.discard(process)
+
+
+def _finish(notify: NotifyCommand, process: subprocess.Popen[bytes]) -> bool:
     try:
         output, _ = process.communicate(timeout=notify.timeout or None)
         failure = f"exit status {process.returncode}" if process.returncode else ""
@@ -83,6 +117,7 @@ class NotifyRunner:
         self._busy: set[Notification] = set()
         self._pending: set[Notification] = set()
         self._idle = threading.Condition(self._lock)
+        self._running = RunningCommands()
 
     def submit(self, notification: Notification) -> None:
         if notification.empty:
@@ -111,7 +146,7 @@ class NotifyRunner:
     def run(self, notification: Notification) -> None:
         """Run one notification on this thread."""
         if notification.command is not None:
-            run_command(notification.command)
+            run_command(notification.command, self._running)
         if not notification.containers.empty:
             if self.signaller is None:
                 log.error("Cannot signal containers: this source has no containers")
@@ -122,6 +157,12 @@ class NotifyRunner:
         """Block until no notification runs (one-shot mode waits before it exits)."""
         with self._lock:
             return self._idle.wait_for(lambda: not self._busy, timeout)
+
+    def finish(self, grace: float) -> None:
+        """At exit: let running notifications end within ``grace`` seconds, then kill the
+        commands still running, which would otherwise outlive pygen in their own sessions."""
+        if not self.wait_idle(grace):
+            self._running.kill_all()
 
 
 class ContainerSignaller(Protocol):

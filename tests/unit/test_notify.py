@@ -342,3 +342,36 @@ def test_equal_notifications_are_equal_and_hashable():
     assert a != Notification(NotifyCommand("x", show_output=True), ContainerNotification(containers=(("c", 1),)))
     assert ContainerNotification().empty
     assert not ContainerNotification(filters=(("a", ("b",)),)).empty
+
+
+# ----------------------------------------------------------------------------- at exit
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_at_exit_a_command_still_running_after_the_grace_is_killed_with_its_children(tmp_path, logs):
+    pids = tmp_path / "pids"
+    command = f"sleep 30 & echo $! > {pids}; echo $$ >> {pids}; wait"
+    runner = NotifyRunner()
+    runner.submit(Notification(NotifyCommand(command)))
+    assert wait_until(lambda: len(lines(pids)) == 2)
+    started = time.monotonic()
+    runner.finish(grace=0.3)
+    assert 0.3 <= time.monotonic() - started < 2
+    assert wait_until(lambda: not any(alive(int(pid)) for pid in lines(pids)))
+    assert f"Killing notify command still running at exit: {command}" in messages(logs, logging.ERROR)
+
+
+def test_at_exit_a_command_that_ends_within_the_grace_is_left_to_finish(tmp_path, logs):
+    done = tmp_path / "done"
+    runner = NotifyRunner()
+    runner.submit(Notification(NotifyCommand(f"sleep 0.3; echo ok > {done}")))
+    runner.finish(grace=5)
+    assert lines(done) == ["ok"]
+    assert not any("Killing" in message for message in messages(logs))
