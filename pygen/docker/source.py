@@ -90,13 +90,14 @@ class DockerSource:
                 version = None if self._version_known else pool.submit(self.client.version)
                 info = pool.submit(self.client.info)
                 networks = pool.submit(self.client.networks)
+                marks = self.store.generation_marks()  # events may be applied while this runs
                 listed = self.client.containers(list_prefilter(self.configs) or None, all=True)
                 ids = [item["Id"] for item in listed]
                 inspects = [result for result in pool.map(self._inspect_or_none, ids) if result]
                 if version is not None:
                     self.store.set_version(version.result())
                     self._version_known = True
-                self.store.replace_all(inspects, networks.result(), info.result())
+                self.store.replace_all(inspects, networks.result(), info.result(), since=marks)
         except DockerError as error:
             raise SourceError(f"Error listing containers: {self.client}: {error}") from None
 

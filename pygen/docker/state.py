@@ -62,9 +62,20 @@ class ContainerStore:
 
     # -- writing ------------------------------------------------------------------------------
 
+    def generation_marks(self) -> dict[str, int]:
+        """Where each container's changes stand now: taken before a full read, handed to
+        ``replace_all`` so that what an event changed meanwhile is not undone."""
+        with self._lock:
+            return dict(self._generations)
+
     def replace_all(self, inspects: Iterable[Mapping[str, Any]], networks: list[Mapping[str, Any]] | None,
-                    info: Mapping[str, Any] | None = None) -> None:
-        """A full resync: the store becomes exactly these containers."""
+                    info: Mapping[str, Any] | None = None, since: Mapping[str, int] | None = None) -> None:
+        """A full resync: the store becomes exactly these containers.
+
+        With ``since`` (``generation_marks()`` from before the list was read), a container that an
+        event changed, added or removed while the read ran keeps that newer state: a SIGHUP's
+        resync runs beside the event thread, and its list may predate the last events.
+        """
         internal = internal_network_names(networks) if networks is not None else self._internal_networks
         built = {}
         raw = {}
@@ -73,6 +84,15 @@ class ContainerStore:
             built[container.ID] = container
             raw[container.ID] = inspect
         with self._lock:
+            for container_id, generation in self._generations.items() if since is not None else ():
+                if since.get(container_id, 0) == generation:  # type: ignore[union-attr]
+                    continue
+                if container_id in self._containers:
+                    built[container_id] = self._containers[container_id]
+                    raw[container_id] = self._inspects[container_id]
+                else:
+                    built.pop(container_id, None)
+                    raw.pop(container_id, None)
             self._internal_networks = internal
             if networks is not None:
                 self._network_names = _names(networks)

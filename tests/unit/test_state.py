@@ -154,3 +154,21 @@ def test_an_inspect_dict_put_again_unchanged_keeps_its_answer(store: ContainerSt
     assert names(store, WEB) == ["c4", "c3", "c2", "c1", "c0"]
     store.put(copy.deepcopy(data))
     assert names(store, WEB) == ["c4", "c3", "c2", "c1", "c0"]
+
+
+def test_a_full_read_does_not_undo_what_events_changed_while_it_ran(store: ContainerStore) -> None:
+    """A SIGHUP resync lists and inspects on the main thread while the event thread goes on."""
+    listed_before_the_events = [inspect(index) for index in range(5)]
+    marks = store.generation_marks()
+    store.put(inspect(2, labels={"app": "db"}))  # changed during the read
+    store.remove(f"{4:064x}")  # destroyed during the read
+    store.put(inspect(8))  # created during the read
+    store.replace_all(listed_before_the_events, None, since=marks)
+    assert names(store, WEB) == ["c8", "c3", "c1", "c0"]
+    assert names(store, RUNNING) == ["c8", "c3", "c2", "c1", "c0"]
+
+
+def test_a_full_read_without_marks_is_the_whole_truth(store: ContainerStore) -> None:
+    store.put(inspect(2, labels={"app": "db"}))
+    store.replace_all([inspect(index) for index in range(3)], None)
+    assert names(store, WEB) == ["c2", "c1", "c0"]
