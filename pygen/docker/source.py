@@ -196,7 +196,7 @@ class DockerSource:
         backoff = BACKOFF_START
         while not self._stop.is_set():
             try:
-                self._stream = self.client.events(self._subscription(), idle_timeout=IDLE_PING_SECONDS)
+                self._stream = self.client.events(self._subscription(), idle_timeout=self._idle_timeout())
                 log.info("Watching docker events")
                 self.refresh()
                 last_resync = time.monotonic()
@@ -235,6 +235,13 @@ class DockerSource:
                     return
                 if self._resync_due(last_resync):
                     last_resync = self._resync(on_change)
+
+    def _idle_timeout(self) -> float:
+        """How long the event stream may stay silent before the daemon is pinged (and a due
+        resync runs): a quiet daemon must not postpone a short ``-resync-interval``."""
+        if self.resync_interval:
+            return min(IDLE_PING_SECONDS, self.resync_interval)
+        return IDLE_PING_SECONDS
 
     def _resync_due(self, last_resync: float) -> bool:
         return bool(self.resync_interval) and time.monotonic() - last_resync >= self.resync_interval
