@@ -36,6 +36,4 @@ def run_configs(configs: list[TemplateConfig], source: Source, config_files: lis
     from pygen.filewatch import FileWatcher
 
     engine.install_signal_handlers()
-    watched = [path for config in configs for path in config.templates] + list(config_files)
-    ignore = [config.dest for config in configs if config.dest]
-    return engine.run_forever(FileWatcher(watched, ignore))
+    return engine.run_forever(FileWatcher())

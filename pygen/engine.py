@@ -85,6 +85,7 @@ class Engine:
         self._lock = threading.Lock()
         """Held while anything is handled or rendered: renders never overlap."""
         self._stopping = False
+        self._file_watcher: Any = None
 
     # -- one pass -------------------------------------------------------------------------------
 
@@ -199,25 +200,44 @@ class Engine:
         return True
 
     def run_forever(self, file_watcher: Any = None) -> int:
-        """Watch and/or interval mode: returns 0 after SIGTERM/SIGINT."""
+        """Watch and/or interval mode: returns 0 after SIGTERM/SIGINT.
+
+        The file watcher starts first: an edit made while the source's first render is being
+        written must not fall between the two (importing watchdog alone takes 75 ms).
+        """
         if not self._load_jobs():
             return 1
-        watch = any(state.job.config.watch for state in self._states)
-        if watch:
-            self.source.start(self.post_change)  # type: ignore[attr-defined]
-        else:
-            self._refresh_and_render_all()
+        self._file_watcher = file_watcher
         if file_watcher is not None:
-            file_watcher.start(self)
+            file_watcher.start(self, *self._watched_files())
+        if not self._start_watching_if_needed():
+            self._refresh_and_render_all()
         try:
             self._loop()
         finally:
-            if watch:
+            if self.source.watching:
                 self.source.stop()  # type: ignore[attr-defined]
             if file_watcher is not None:
                 file_watcher.stop()
             self.runner.finish(STOP_NOTIFY_GRACE_SECONDS)
         return 0
+
+    def _start_watching_if_needed(self) -> bool:
+        """Start the source's watcher once a config watches (at start, or after a reload that
+        turned ``watch`` on); True when it runs. It renders everything once connected."""
+        if self.source.watching:
+            return True
+        if not hasattr(self.source, "start") or not any(state.job.config.watch for state in self._states):
+            return False
+        self.source.start(self.post_change)  # type: ignore[attr-defined]
+        return True
+
+    def _watched_files(self) -> tuple[list[str], list[str]]:
+        """(the config files and every job's templates, every job's destination): what the file
+        watcher follows, and what it ignores because this process writes it."""
+        templates = [path for state in self._states for path in state.job.config.templates]
+        destinations = [state.job.config.dest for state in self._states if state.job.config.dest]
+        return self.config_files + templates, destinations
 
     def _refresh_and_render_all(self) -> None:
         if self._refresh_if_polling():
@@ -311,10 +331,16 @@ class Engine:
         return True
 
     def _reload(self) -> None:
-        """SIGHUP or a config edit: reload configs and templates, resync, render all now."""
+        """SIGHUP or a config edit: reload configs and templates, resync, render all now.
+
+        The file watcher then follows the templates the new configs name."""
         if not self._load_jobs():
             log.error("Keeping the previous configuration")
             return
+        if self._file_watcher is not None:
+            self._file_watcher.watch(*self._watched_files())
+        if not self.source.watching and self._start_watching_if_needed():
+            return  # the watcher renders everything once connected
         try:
             self.source.refresh()
         except SourceError as error:

@@ -31,7 +31,7 @@ class MemorySource:
     """A watchable source whose state is a list of names; tests call ``change`` as a watcher would."""
 
     noun = "names"
-    watching = True
+    watching = False
 
     def __init__(self) -> None:
         self.names: list[str] = []
@@ -46,6 +46,7 @@ class MemorySource:
         pass
 
     def start(self, on_change: Callable[[Change], None]) -> None:
+        self.watching = True
         self.on_change = on_change
 
     def stop(self) -> None:
