@@ -165,6 +165,9 @@ class Engine:
         self._queue.put(_Reload())
 
     def request_stop(self, signal_name: str = "stop") -> None:
+        """From now on a watcher's change renders nothing; the loop ends after the render in
+        progress. (A plain flag: this runs in a signal handler.)"""
+        self._stopping = True
         self._queue.put(_Stop(signal_name))
 
     def install_signal_handlers(self) -> None:

@@ -2,7 +2,7 @@
 
 A source's watcher thread hands each change to ``post_change``, which renders it on that thread
 before returning; debounced configs, stops and follow-up work still go through the main loop.
-The source here is a plain in-memory one: what is tested is the engine, not Docker or etcd.
+The source is held in memory (tests/helpers/memory_source.py): what is tested is the engine.
 """
 
 from __future__ import annotations
@@ -22,49 +22,9 @@ from pygen.engine import Engine
 from pygen.functions.registry import docker_gen_functions
 from pygen.job import Job
 from pygen.notify import NotifyRunner
-from pygen.source import Change, RenderInput
+from tests.helpers.memory_source import MemorySource
 
 WAIT_SECONDS = 5.0
-
-
-class MemorySource:
-    """A watchable source whose state is a list of names; tests call ``change`` as a watcher would."""
-
-    noun = "names"
-    watching = False
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.on_change: Callable[[Change], None] | None = None
-        self.render_threads: list[str] = []
-        self.block_renders = threading.Event()
-        self.block_renders.set()
-        self.render_started = threading.Event()
-        self.fail_with: Exception | None = None
-
-    def refresh(self) -> None:
-        pass
-
-    def start(self, on_change: Callable[[Change], None]) -> None:
-        self.watching = True
-        self.on_change = on_change
-
-    def stop(self) -> None:
-        pass
-
-    def render_input(self, config: Any) -> RenderInput:
-        self.render_threads.append(threading.current_thread().name)
-        self.render_started.set()
-        self.block_renders.wait(WAIT_SECONDS)
-        if self.fail_with is not None:
-            raise self.fail_with
-        return RenderInput({"names": list(self.names)}, len(self.names), self.noun)
-
-    def change(self, name: str, after: Callable[[], None] | None = None) -> None:
-        """Apply a change the way a watcher thread does: update the state, then post it."""
-        self.names.append(name)
-        assert self.on_change is not None
-        self.on_change(Change(f"added {name}", after=after))
 
 
 @pytest.fixture
@@ -137,8 +97,7 @@ def test_a_debounced_change_is_rendered_by_the_main_loop_once_its_wait_ends(runn
     on_a_watcher_thread(lambda: source.change("web-1")).join(WAIT_SECONDS)
     assert not dest.exists(), "a debounced change was rendered at once"
     # Without a wake-up, the main loop would go on sleeping in its queue with no deadline.
-    assert wait_until(dest.exists)
-    assert dest.read_text() == "web-1\n"
+    assert wait_until(lambda: dest.exists() and dest.read_text() == "web-1\n")
     assert source.render_threads == ["main-loop"]
 
 
