@@ -8,6 +8,7 @@ Session-scoped
   etcd_cluster_session  EtcdCluster: three etcd members
   haproxy_bin           path of the haproxy binary
 Function-scoped
+  logs                  caplog with the ``pygen`` logger's records (tests.helpers.log_capture.messages)
   containers            ContainerFactory: containers.run(...) -> ContainerHandle, removed after the test
   docker_networks       NetworkFactory: docker_networks.create(...) -> name, removed after the test
   etcd_clean            etcd_single, running, with every v2/v3 key deleted before the test
@@ -35,6 +36,7 @@ from tests.helpers import docker_util, proc_util
 from tests.helpers.docker_util import ContainerFactory, NetworkFactory, SecondDockerd
 from tests.helpers.etcd_util import ETCD_BIN, ETCDCTL_BIN, EtcdCluster, EtcdSingle
 from tests.helpers.haproxy_util import HAPROXY_BIN, HAProxy
+from tests.helpers.log_capture import pygen_records
 
 _DOCKER_FIXTURES = {"docker_api", "whoami_image", "containers", "docker_networks", "second_dockerd"}
 _ETCD_FIXTURES = {"etcd_single", "etcd_clean", "etcd_cluster", "etcd_cluster_session"}
@@ -74,6 +76,12 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 # ---------------------------------------------------------------------------- docker
+@pytest.fixture
+def logs(caplog):
+    with pygen_records(caplog) as captured:
+        yield captured
+
+
 @pytest.fixture(scope="session")
 def test_token() -> str:
     return secrets.token_hex(3)

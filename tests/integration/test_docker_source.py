@@ -7,7 +7,6 @@ only when the engine asks for it, after the render the event triggered (``Change
 from __future__ import annotations
 
 import queue
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,11 +22,6 @@ pytestmark = pytest.mark.docker
 
 CASE_LABEL = "pygen.case"
 NEVER_STOPPED = "0001-01-01T00:00:00Z"
-
-
-@pytest.fixture
-def case() -> str:
-    return secrets.token_hex(4)
 
 
 @pytest.fixture

@@ -40,11 +40,6 @@ def select(case: str) -> list[str]:
     return ["-container-filter", f"label={CASE_LABEL}={case}"]
 
 
-@pytest.fixture
-def case() -> str:
-    return secrets.token_hex(4)
-
-
 # ---------------------------------------------------------------------------- a shared fleet
 @pytest.fixture(scope="module")
 def noexpose_image(docker_api, whoami_image, test_token):

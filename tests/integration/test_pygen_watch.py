@@ -8,7 +8,6 @@ Waits are bounded polls; the only fixed sleeps are short ones that prove somethi
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,6 @@ import pytest
 from tests.helpers import proc_util, wait_until
 from tests.helpers.docker_util import api_client
 from tests.integration.pygen_runner import (
-    PygenFactory,
     PygenProcess,
     count_lines,
     read,
@@ -31,19 +29,6 @@ pytestmark = pytest.mark.docker
 CASE_LABEL = "pygen.case"
 NAMES_TMPL = "{% for c in containers %}{{ c.Name }}\n{% else %}none\n{% endfor %}"
 GENERATED = "Generated '"
-
-
-@pytest.fixture
-def case() -> str:
-    return secrets.token_hex(4)
-
-
-@pytest.fixture
-def pygen_bg(tmp_path):
-    """Factory of background pygen processes (logs in tmp_path); all killed at teardown."""
-    factory = PygenFactory(tmp_path)
-    yield factory
-    factory.cleanup()
 
 
 def select(case: str) -> list[str]:

@@ -169,22 +169,6 @@ def test_pygen_extra_keys(write_toml):
     assert config.min_keys == 3
 
 
-@pytest.fixture
-def logs(caplog):
-    """Capture the ``pygen`` logger even if something set propagate=False on it."""
-    logger = logging.getLogger("pygen")
-    old_level, old_propagate = logger.level, logger.propagate
-    logger.addHandler(caplog.handler)
-    logger.propagate = False
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield caplog
-    finally:
-        logger.removeHandler(caplog.handler)
-        logger.setLevel(old_level)
-        logger.propagate = old_propagate
-
-
 def test_unknown_keys_ignored_with_warning(write_toml, logs):
     caplog = logs
     path = write_toml(

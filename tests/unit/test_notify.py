@@ -7,8 +7,6 @@ import shlex
 import time
 from pathlib import Path
 
-import pytest
-
 from pygen import notify as notify_module
 from pygen.notify import (
     ContainerNotification,
@@ -18,27 +16,7 @@ from pygen.notify import (
     run_command,
     send_signals,
 )
-
-
-@pytest.fixture
-def logs(caplog):
-    """Capture the ``pygen`` logger even if something set propagate=False on it."""
-    logger = logging.getLogger("pygen")
-    old_level, old_propagate = logger.level, logger.propagate
-    logger.addHandler(caplog.handler)
-    logger.propagate = False  # the handler is also on the root logger: avoid double records
-    logger.setLevel(logging.DEBUG)
-    caplog.handler.setLevel(logging.DEBUG)
-    try:
-        yield caplog
-    finally:
-        logger.removeHandler(caplog.handler)
-        logger.setLevel(old_level)
-        logger.propagate = old_propagate
-
-
-def messages(caplog, level: int | None = None) -> list[str]:
-    return [r.getMessage() for r in caplog.records if level is None or r.levelno == level]
+from tests.helpers.log_capture import messages
 
 
 def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:
