@@ -133,7 +133,7 @@ class NotifyRunner:
         while True:
             try:
                 self.run(notification)
-            except Exception:
+            except Exception:  # a notification must never kill its worker silently
                 log.exception("Error running notification %s", notification)
             with self._lock:
                 if notification in self._pending:

@@ -84,15 +84,8 @@ class ContainerStore:
             built[container.ID] = container
             raw[container.ID] = inspect
         with self._lock:
-            for container_id, generation in self._generations.items() if since is not None else ():
-                if since.get(container_id, 0) == generation:  # type: ignore[union-attr]
-                    continue
-                if container_id in self._containers:
-                    built[container_id] = self._containers[container_id]
-                    raw[container_id] = self._inspects[container_id]
-                else:
-                    built.pop(container_id, None)
-                    raw.pop(container_id, None)
+            if since is not None:
+                self._keep_changed_since(since, built, raw)
             self._internal_networks = internal
             if networks is not None:
                 self._network_names = _names(networks)
@@ -103,6 +96,20 @@ class ContainerStore:
             if info is not None:
                 self._info = info
             self.synced = True
+
+    def _keep_changed_since(self, since: Mapping[str, int], built: dict[str, RuntimeContainer],
+                            raw: dict[str, Mapping[str, Any]]) -> None:
+        """In a full read's result, put back the stored state of each container an event
+        touched after ``since``: present if the store has it, absent if it was removed."""
+        for container_id, generation in self._generations.items():
+            if since.get(container_id, 0) == generation:
+                continue
+            if container_id in self._containers:
+                built[container_id] = self._containers[container_id]
+                raw[container_id] = self._inspects[container_id]
+            else:
+                built.pop(container_id, None)
+                raw.pop(container_id, None)
 
     def put(self, inspect: Mapping[str, Any], if_generation: int | None = None) -> bool:
         """Store fresh inspect data; with ``if_generation``, only if nothing newer arrived since."""
