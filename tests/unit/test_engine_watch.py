@@ -134,3 +134,24 @@ def test_an_unexpected_error_is_logged_and_the_watcher_goes_on(running: Any, cap
     source.fail_with = None
     on_a_watcher_thread(lambda: source.change("web-2")).join(WAIT_SECONDS)
     assert dest.read_text() == "web-1\nweb-2\n"
+
+
+def test_a_reload_that_turns_watch_on_starts_the_source(template: str, tmp_path: Path) -> None:
+    dest = tmp_path / "out.txt"
+    configs = [TemplateConfig([template], dest=str(dest), interval=3600)]
+    source = MemorySource()
+    engine = Engine(lambda: [Job(config, docker_gen_functions()) for config in configs], source, NotifyRunner())
+    loop = threading.Thread(target=engine.run_forever, name="main-loop")
+    loop.start()
+    try:
+        assert wait_until(dest.exists)
+        assert not source.watching
+        configs[:] = [TemplateConfig([template], dest=str(dest), watch=True)]
+        engine.request_reload()
+        assert wait_until(lambda: source.watching)
+        on_a_watcher_thread(lambda: source.change("web-1")).join(WAIT_SECONDS)
+        assert dest.read_text() == "web-1\n"
+    finally:
+        engine.request_stop()
+        loop.join(WAIT_SECONDS)
+    assert not loop.is_alive()
