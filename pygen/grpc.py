@@ -57,18 +57,23 @@ def frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
     return struct.pack(">I", len(payload))[1:] + struct.pack(">BBI", kind, flags, stream) + payload
 
 
-def hpack_int(value: int, prefix_bits: int, first_byte: int = 0) -> bytes:
-    """An HPACK integer (RFC 7541 5.1) in a ``prefix_bits``-bit prefix of ``first_byte``."""
-    limit = (1 << prefix_bits) - 1
-    if value < limit:
-        return bytes([first_byte | value])
-    out = bytearray([first_byte | limit])
-    value -= limit
+def varint(value: int) -> bytes:
+    """An unsigned LEB128 integer: 7 bits a byte, low first, the top bit set on all but the last.
+    It is protobuf's varint, and the continuation of an HPACK integer."""
+    out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+def hpack_int(value: int, prefix_bits: int, first_byte: int = 0) -> bytes:
+    """An HPACK integer (RFC 7541 5.1) in a ``prefix_bits``-bit prefix of ``first_byte``."""
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes([first_byte | value])
+    return bytes([first_byte | limit]) + varint(value - limit)
 
 
 def hpack_literal(name: bytes, value: bytes) -> bytes:

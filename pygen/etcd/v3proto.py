@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from pygen.grpc import varint
+
 TXN_METHOD = "/etcdserverpb.KV/Txn"
 
 # tags: field number << 3 | wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32)
@@ -37,28 +39,19 @@ class MalformedMessage(ValueError):
     """The bytes are not the message they should be (truncated, or a bad wire type)."""
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
 
 
 def txn_of_ranges(ranges: Sequence[tuple[bytes, bytes]], revision: int | None = None) -> bytes:
     """A TxnRequest with no compares whose success branch reads each ``(key, range_end)``,
     at ``revision`` when given (later chunks of a read pinned to the first one's revision)."""
-    pinned = _varint(4 << 3 | 0) + _varint(revision) if revision else b""
+    pinned = varint(4 << 3 | 0) + varint(revision) if revision else b""
     return b"".join(_field(2, _field(1, _field(1, key) + _field(2, end) + pinned))
                     for key, end in ranges)
 
 
-def read_varint(buf: bytes, i: int) -> tuple[int, int]:
+def readvarint(buf: bytes, i: int) -> tuple[int, int]:
     """The varint at ``buf[i]`` and the index after it."""
     result = shift = 0
     try:
@@ -78,9 +71,9 @@ def read_varint(buf: bytes, i: int) -> tuple[int, int]:
 def _skip(buf: bytes, i: int, wire_type: int) -> int:
     """The index after a field of ``wire_type`` whose tag ended at ``i``."""
     if wire_type == 0:
-        return read_varint(buf, i)[1]
+        return readvarint(buf, i)[1]
     if wire_type == 2:
-        length, i = read_varint(buf, i)
+        length, i = readvarint(buf, i)
         return i + length
     if wire_type == 1:
         return i + 8
@@ -93,9 +86,9 @@ def _fields(buf: bytes, i: int, end: int) -> Iterator[tuple[int, int, int]]:
     """(tag, start, stop) of each field in ``buf[i:end]``; for length-delimited fields
     ``start:stop`` is the payload."""
     while i < end:
-        tag, i = read_varint(buf, i)
+        tag, i = readvarint(buf, i)
         if tag & 7 == 2:
-            length, start = read_varint(buf, i)
+            length, start = readvarint(buf, i)
             i = start + length
         else:
             start = i
@@ -113,7 +106,7 @@ def decode_txn_ranges(buf: bytes, into: dict[str, bytes]) -> int:
         if tag == _HEADER:
             for inner, value_start, _ in _fields(buf, start, stop):
                 if inner == _HEADER_REVISION:
-                    revision = read_varint(buf, value_start)[0]
+                    revision = readvarint(buf, value_start)[0]
         elif tag == _RESPONSES:
             for inner, range_start, range_stop in _fields(buf, start, stop):
                 if inner == _RESPONSE_RANGE:
@@ -132,14 +125,14 @@ def _decode_range(buf: bytes, i: int, end: int, into: dict[str, bytes]) -> None:
             tag = buf[i]
             i += 1
             if tag & 0x80:
-                tag, i = read_varint(buf, i - 1)
+                tag, i = readvarint(buf, i - 1)
             if tag != _KVS:  # the header, more, count
                 i = _skip(buf, i, tag & 7)
                 continue
             length = buf[i]
             i += 1
             if length & 0x80:
-                length, i = read_varint(buf, i - 1)
+                length, i = readvarint(buf, i - 1)
             kv_end = i + length
             key = value = b""
             while i < kv_end:
@@ -149,7 +142,7 @@ def _decode_range(buf: bytes, i: int, end: int, into: dict[str, bytes]) -> None:
                     length = buf[i]
                     i += 1
                     if length & 0x80:
-                        length, i = read_varint(buf, i - 1)
+                        length, i = readvarint(buf, i - 1)
                     if field == _KV_KEY:
                         key = buf[i:i + length]
                     else:
@@ -161,7 +154,7 @@ def _decode_range(buf: bytes, i: int, end: int, into: dict[str, bytes]) -> None:
                     i += 1
                 else:
                     if field & 0x80:
-                        field, i = read_varint(buf, i - 1)
+                        field, i = readvarint(buf, i - 1)
                     i = _skip(buf, i, field & 7)
             if i != kv_end or i > end:
                 raise MalformedMessage("a KeyValue runs past its end")
