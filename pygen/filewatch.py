@@ -33,23 +33,15 @@ class FileWatcher:
         self._targets: dict[str, set[str]] = {}
         self._directories: set[str] = set()
         self._observer: Any = None
+        self._handler: Any = None
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._engine: Any = None
 
     def start(self, engine: Any, paths: Iterable[str], ignore: Iterable[str] = ()) -> None:
-        from watchdog.observers import Observer
-
-        self._engine = engine
-        self._observer = Observer()
-        self._observer.daemon = True
-        self.watch(paths, ignore)
-        self._observer.start()
-
-    def watch(self, paths: Iterable[str], ignore: Iterable[str] = ()) -> None:
-        """Follow these files from now on (the observer keeps directories it already watches)."""
         from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
 
         watcher = self
 
@@ -61,6 +53,15 @@ class FileWatcher:
                     if path:
                         watcher._seen(os.fsdecode(path))
 
+        self._engine = engine
+        self._handler = Handler()
+        self._observer = Observer()
+        self._observer.daemon = True
+        self.watch(paths, ignore)
+        self._observer.start()
+
+    def watch(self, paths: Iterable[str], ignore: Iterable[str] = ()) -> None:
+        """Follow these files from now on (the observer keeps directories it already watches)."""
         absolute = {os.path.abspath(path) for path in paths}
         targets: dict[str, set[str]] = defaultdict(set)
         for path in absolute:
@@ -72,7 +73,7 @@ class FileWatcher:
             self._targets = dict(targets)
         for directory in sorted({os.path.dirname(path) for path in absolute | set(targets)} - self._directories):
             if os.path.isdir(directory):
-                self._observer.schedule(Handler(), directory, recursive=False)
+                self._observer.schedule(self._handler, directory, recursive=False)
                 self._directories.add(directory)
 
     def changed_by(self, path: str) -> set[str]:

@@ -283,7 +283,9 @@ class _DeathConfirmations:
     down (70-900 ms measured). The engine asks for it once it has rendered the event
     (Change.after): a thread started or woken during that render takes the GIL from it at the
     worst moment, which added 6-12 ms to event -> file at 500 containers. The threads are
-    long-lived because ``Thread.start`` waits until the new thread has been scheduled.
+    long-lived because ``Thread.start`` waits until the new thread has been scheduled, and daemon
+    threads because a ThreadPoolExecutor's are joined at exit, behind inspects dockerd is slow
+    to answer.
     """
 
     def __init__(self, client: DockerClient, store: ContainerStore, workers: int = INSPECT_WORKERS) -> None:
