@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from pygen.engine import Engine
 from pygen.functions.registry import docker_gen_functions
 from pygen.job import Job
 from pygen.notify import NotifyRunner
+from tests.helpers import wait_until
 from tests.helpers.memory_source import MemorySource
 
 WAIT_SECONDS = 5.0
@@ -47,7 +47,7 @@ def running(tmp_path: Path, template: str) -> Iterator[Callable[..., tuple[Engin
         exit_codes: list[int] = []
         thread = threading.Thread(target=lambda: exit_codes.append(engine.run_forever()), name="main-loop")
         thread.start()
-        assert wait_until(lambda: source.on_change is not None)
+        wait_until(lambda: source.on_change is not None, WAIT_SECONDS, message="the engine to start the source")
         started.append((engine, thread, exit_codes))
         return engine, source, dest
 
@@ -57,15 +57,6 @@ def running(tmp_path: Path, template: str) -> Iterator[Callable[..., tuple[Engin
         thread.join(WAIT_SECONDS)
         assert not thread.is_alive(), "run_forever did not return after a stop"
         assert exit_codes == [0]
-
-
-def wait_until(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def on_a_watcher_thread(action: Callable[[], None]) -> threading.Thread:
@@ -97,7 +88,7 @@ def test_a_debounced_change_is_rendered_by_the_main_loop_once_its_wait_ends(runn
     on_a_watcher_thread(lambda: source.change("web-1")).join(WAIT_SECONDS)
     assert not dest.exists(), "a debounced change was rendered at once"
     # Without a wake-up, the main loop would go on sleeping in its queue with no deadline.
-    assert wait_until(lambda: dest.exists() and dest.read_text() == "web-1\n")
+    wait_until(lambda: dest.exists() and dest.read_text() == "web-1\n", WAIT_SECONDS, message="the debounced render")
     assert source.render_threads == ["main-loop"]
 
 
@@ -144,11 +135,11 @@ def test_a_reload_that_turns_watch_on_starts_the_source(template: str, tmp_path:
     loop = threading.Thread(target=engine.run_forever, name="main-loop")
     loop.start()
     try:
-        assert wait_until(dest.exists)
+        wait_until(dest.exists, WAIT_SECONDS, message="the first render")
         assert not source.watching
         configs[:] = [TemplateConfig([template], dest=str(dest), watch=True)]
         engine.request_reload()
-        assert wait_until(lambda: source.watching)
+        wait_until(lambda: source.watching, WAIT_SECONDS, message="the source to be started")
         on_a_watcher_thread(lambda: source.change("web-1")).join(WAIT_SECONDS)
         assert dest.read_text() == "web-1\n"
     finally:
