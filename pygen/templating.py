@@ -20,6 +20,7 @@ import jinja2
 import jinja2.runtime
 from jinja2.utils import internalcode, missing
 
+from pygen import loopmemo
 from pygen.errors import TemplateError, TemplateFunctionError
 from pygen.functions.values import nil
 from pygen.source import Lazy
@@ -96,6 +97,7 @@ def make_environment(paths: list[str], functions: Mapping[str, Callable[..., Any
     environment.template_class = _Template
     install(environment, functions)
     environment.globals.setdefault("eval", evaluate)
+    loopmemo.install(environment, functions)
     return environment
 
 
@@ -248,6 +250,7 @@ class TemplateSet:
     def render(self, context: Mapping[str, Any]) -> str:
         """Render the entry template; every failure becomes one TemplateError naming file:line."""
         template = self.load()
+        self.environment.pygen_memo.begin_render()  # type: ignore[attr-defined]
         try:
             return template.render(context)
         except TemplateError:

@@ -1,0 +1,406 @@
+"""Memoised ``{% for %}`` bodies: a re-render re-runs only the iterations whose inputs changed.
+
+In watch mode one event changes one container, yet a plain re-render runs the whole template
+again over every container: at 500 containers that is most of the event's cost. This module
+compiles each eligible loop body so that its output is kept, keyed by the values the body
+reads (its loop variable, the names it uses from outside, the functions it calls). The next
+render reuses the text of every iteration whose key is unchanged and runs the others. The
+output is the same text, byte for byte: a body is memoised only when that is provably so.
+
+**What makes a key.** Strings and numbers by value (with their type: ``1``, ``1.0`` and
+``True`` print differently); short lists and tuples by their items; anything else by
+identity. Identity is right for what the sources hand templates: a store replaces a
+container's model on every change and never edits one in place, so the same object means
+the same data. A key holds references to its objects, so no other object can take their ids
+while the entry lives. Entries not used by the last render that ran the loop are dropped.
+
+**When a body is not memoised** (it then runs as Jinja compiles it, only buffered):
+
+- it does more than compute text from values: ``{% include %}``, ``{% import %}``, blocks,
+  macros defined or called (``caller`` included), ``{% call %}``, ``{% break %}`` or
+  ``{% continue %}`` of its own loop, autoescape changes, a filter or function that reads
+  the clock, the file system, the network or the environment, or logs (`NONDETERMINISTIC`),
+  a method call other than the reading ones of `READING_METHODS`, ``loop.changed()``,
+  ``loop.previtem`` or ``loop.nextitem`` (its position, ``loop.index`` and the like, joins
+  the key instead);
+- a name it calls holds, at run time, anything but a known deterministic function
+  (a template function of the per-render kind, a macro, a ``joiner``...);
+- any template of the set can change a value in place (`MUTATING` functions, a method such
+  as ``append`` or ``update``, ``{% set ns.attr = ... %}``): then a value read by identity
+  may hold other data the next time, and memoisation is off for the whole template set.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.defaults import DEFAULT_FILTERS
+from jinja2.utils import _PassArg
+
+NONDETERMINISTIC = frozenset({
+    # docker-gen: the file system; pygen: the log
+    "dir", "exists", "include", "warn",
+    # confd: the clock, the environment, DNS, the file system
+    "datetime", "getenv", "lookupIP", "lookupIPV4", "lookupIPV6", "lookupSRV", "fileExists",
+    # Jinja: random values
+    "random", "lipsum",
+})
+"""Template functions and filters whose result depends on more than their arguments."""
+
+MUTATING = frozenset({
+    "set", "unset", "merge",  # sprig: change the dict passed in
+    "reverse", "sortByLength", "sortKVByLength",  # confd: sort or reverse the list in place
+    "sortStringsAsc", "sortStringsDesc",  # docker-gen: sort the list in place
+})
+"""Template functions that change an argument in place (as global names; a Jinja built-in
+filter of the same name, such as ``|reverse``, is Jinja's and returns a new value)."""
+
+READING_METHODS = frozenset({
+    "get", "items", "keys", "values", "copy", "count", "index", "find", "rfind",
+    "startswith", "endswith", "split", "rsplit", "splitlines", "partition", "rpartition",
+    "strip", "lstrip", "rstrip", "lower", "upper", "title", "capitalize", "casefold",
+    "replace", "join", "format", "zfill", "ljust", "rjust", "center", "removeprefix",
+    "removesuffix", "isdigit", "isalpha", "isalnum", "isspace", "islower", "isupper",
+    "isdecimal", "isnumeric", "isidentifier", "isprintable", "encode", "decode", "hex",
+})
+"""Methods of str, dict and list a memoised body may call: they read their object."""
+
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault",
+    "sort", "reverse", "add", "discard", "difference_update", "intersection_update",
+    "symmetric_difference_update", "__setitem__", "__delitem__", "__setattr__", "__delattr__",
+})
+"""Methods that change their object: one anywhere in a template set turns memoisation off."""
+
+_LOOP_POSITION = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length",
+                            "depth", "depth0"})
+"""``loop`` attributes that follow from the position alone: (index0, length) in the key covers them."""
+
+_NOT_PURE_TEXT = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block, nodes.Macro,
+                  nodes.CallBlock, nodes.EvalContextModifier, nodes.ScopedEvalContextModifier,
+                  nodes.ContextReference, nodes.DerivedContextReference, nodes.ImportedName,
+                  nodes.InternalName, nodes.NSRef)
+_HIGHER_ORDER_FILTERS = frozenset({"map", "select", "reject", "selectattr", "rejectattr"})
+"""Filters that apply another filter or test named by a string argument."""
+
+_SEQUENCE_KEY_LIMIT = 64
+"""Lists and tuples up to this length are keyed by their items, longer ones by identity (a
+body that reads a list of every container would otherwise hash it on every iteration)."""
+
+
+# -- run time ---------------------------------------------------------------------------------
+
+
+class MemoState:
+    """One per Jinja environment: the render count, whether memoisation is allowed, and the
+    functions a memoised body may call."""
+
+    def __init__(self, deterministic: Iterable[Callable[..., Any]]) -> None:
+        self.renders = 0
+        self.enabled = True
+        self.deterministic = frozenset(deterministic)
+
+    def table(self) -> MemoTable:
+        """A table for one loop of one compiled template (created when the template is)."""
+        return MemoTable(self)
+
+    def begin_render(self) -> None:
+        """Called before each top-level render: tables drop what the previous render left unused."""
+        self.renders += 1
+
+
+class MemoTable:
+    """The kept outputs of one loop body, by key: those the current render used or made, and
+    those of the previous render that ran the loop, moved over when used again."""
+
+    __slots__ = ("_current", "_previous", "_render", "_state")
+
+    def __init__(self, state: MemoState) -> None:
+        self._state = state
+        self._render = -1
+        self._current: dict[Any, str] = {}
+        self._previous: dict[Any, str] = {}
+
+    def key(self, called: tuple[Any, ...], values: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The key of one iteration, or None when it must not be memoised (see the module doc)."""
+        state = self._state
+        if not state.enabled:
+            return None
+        if self._render != state.renders:
+            self._render = state.renders
+            self._previous = self._current
+            self._current = {}
+        try:
+            if not state.deterministic.issuperset(called):
+                return None
+        except TypeError:  # an unhashable value is called: not one of the functions
+            return None
+        return tuple([fingerprint(value) for value in values])
+
+    def get(self, key: tuple[Any, ...]) -> str | None:
+        text = self._current.get(key)
+        if text is None:
+            text = self._previous.pop(key, None)
+            if text is not None:
+                self._current[key] = text
+        return text
+
+    def put(self, key: tuple[Any, ...], text: str) -> None:
+        self._current[key] = text
+
+
+class _Identity:
+    """A key part that equals only the very same object (which it keeps alive)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Identity and other.value is self.value
+
+
+_BY_VALUE, _FLOAT, _SEQUENCE, _ITSELF, _WRAPPED = range(5)
+_KINDS: dict[type, int] = {str: _BY_VALUE, int: _BY_VALUE, bool: _BY_VALUE, type(None): _BY_VALUE,
+                           bytes: _BY_VALUE, float: _FLOAT, complex: _FLOAT, list: _SEQUENCE, tuple: _SEQUENCE,
+                           types.FunctionType: _ITSELF, types.BuiltinFunctionType: _ITSELF}
+
+
+def fingerprint(value: Any) -> Any:
+    """What stands for ``value`` in a key: equal fingerprints print the same text."""
+    kind = _KINDS.get(type(value))
+    if kind is None:
+        kind = _KINDS[type(value)] = _kind_of(type(value))
+    if kind == _BY_VALUE:
+        return value if type(value) is str else (type(value), value)
+    if kind == _ITSELF:
+        return value
+    if kind == _SEQUENCE and len(value) <= _SEQUENCE_KEY_LIMIT:
+        return (type(value), tuple([fingerprint(item) for item in value]))
+    if kind == _FLOAT:
+        return (type(value), repr(value))  # 0.0 == -0.0, yet they print differently
+    return _Identity(value)
+
+
+def _kind_of(cls: type) -> int:
+    if issubclass(cls, (str, int, bytes)):
+        return _BY_VALUE  # Markup, an IntEnum...: immutable, keyed with their type
+    if issubclass(cls, float):
+        return _FLOAT
+    if cls.__eq__ is object.__eq__ and cls.__hash__ is object.__hash__:
+        return _ITSELF  # compares by identity already (a model with eq=False, a function)
+    return _WRAPPED
+
+
+# -- compile time -----------------------------------------------------------------------------
+
+
+@dataclass
+class _BodyPlan:
+    """What a loop body reads: every name it loads, those it calls, and whether it reads its
+    own ``loop``'s position."""
+
+    names: list[str] = field(default_factory=list)
+    called: list[str] = field(default_factory=list)
+    uses_position: bool = False
+
+
+class _NotMemoisable(Exception):
+    pass
+
+
+class MemoCodeGenerator(CodeGenerator):
+    """Jinja's code generator, with eligible loop bodies wrapped in a memo table lookup."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._memo_tables: list[str] = []
+        self._memo_plans: dict[int, tuple[_BodyPlan, str]] = {}
+
+    @property
+    def _memo_state(self) -> MemoState | None:
+        state = getattr(self.environment, "pygen_memo", None)
+        if not isinstance(state, MemoState) or self.environment.is_async or self.defer_init:
+            return None
+        return state
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        state = self._memo_state
+        if state is not None and changes_values(node, self.environment):
+            state.enabled = False
+        super().visit_Template(node, frame)
+        for table in self._memo_tables:  # module level, after the render functions
+            self.writeline(f"{table} = environment.pygen_memo.table()")
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        if self._memo_state is not None and not node.recursive:
+            plan = plan_body(node, self.environment)
+            if plan is not None:
+                table = f"pygen_memo_{len(self._memo_tables)}"
+                self._memo_tables.append(table)
+                self._memo_plans[id(node.body)] = (plan, table)
+        super().visit_For(node, frame)
+
+    def blockvisit(self, body: Iterable[nodes.Node], frame: Frame) -> None:
+        planned = self._memo_plans.pop(id(body), None)
+        if planned is None:
+            super().blockvisit(body, frame)
+            return
+        plan, table = planned
+        called = [self._memo_value(name, frame) for name in plan.called]
+        values = [self._memo_value(name, frame) for name in plan.names]
+        if plan.uses_position:
+            loop = frame.symbols.ref("loop")
+            values += [f"{loop}.index0", f"{loop}.length"]
+        key, text, buffer = (self.temporary_identifier() for _ in range(3))
+        self.writeline(f"{key} = {table}.key({_tuple(called)}, {_tuple(values)})")
+        self.writeline(f"{text} = None if {key} is None else {table}.get({key})")
+        self.writeline(f"if {text} is None:")
+        self.indent()
+        self.writeline(f"{buffer} = []")
+        outer_buffer, frame.buffer = frame.buffer, buffer
+        try:
+            super().blockvisit(body, frame)
+        finally:
+            frame.buffer = outer_buffer
+        self.writeline(f"{text} = environment.concat({buffer})")
+        self.writeline(f"if {key} is not None:")
+        self.indent()
+        self.writeline(f"{table}.put({key}, {text})")
+        self.outdent(2)
+        self.simple_write(text, frame)
+
+    def _memo_value(self, name: str, frame: Frame) -> str:
+        """The expression for a name's value where the body starts: the variable Jinja uses for
+        it, or a context lookup for names the body's inner scopes resolve themselves."""
+        return frame.symbols.find_ref(name) or f"{self.get_resolve_func()}({name!r})"
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({', '.join(items)},)" if items else "()"
+
+
+def plan_body(loop: nodes.For, environment: jinja2.Environment) -> _BodyPlan | None:
+    """What the key of ``loop``'s body is made of, or None when it must not be memoised."""
+    plan = _BodyPlan()
+    try:
+        for node in loop.body:
+            _scan(node, plan, environment, own_loop=True)
+    except _NotMemoisable:
+        return None
+    if not any(True for node in loop.body for _ in node.find_all((nodes.Call, nodes.Filter, nodes.For))):
+        return None  # printing a few values costs less than keying them
+    plan.names = sorted(set(plan.names))
+    plan.called = sorted(set(plan.called))
+    return plan
+
+
+def _scan(node: nodes.Node, plan: _BodyPlan, environment: jinja2.Environment, own_loop: bool) -> None:
+    """Collect what ``node`` reads into ``plan``; raise _NotMemoisable at anything else.
+    ``own_loop``: a ``loop`` here is the memoised loop's (not an inner loop's)."""
+    if isinstance(node, _NOT_PURE_TEXT):
+        raise _NotMemoisable
+    if isinstance(node, nodes.For):
+        if node.recursive:
+            raise _NotMemoisable
+        _scan(node.iter, plan, environment, own_loop)
+        for child in (*node.body, *node.else_, *([node.test] if node.test else [])):
+            _scan(child, plan, environment, own_loop=False)
+        return
+    if isinstance(node, (nodes.Break, nodes.Continue)) and own_loop:
+        raise _NotMemoisable
+    if isinstance(node, nodes.Name):
+        if node.ctx == "load":
+            if node.name == "loop" and own_loop:
+                raise _NotMemoisable  # all of it (``loop`` passed on, called recursively...)
+            plan.names.append(node.name)
+        return
+    if isinstance(node, nodes.Getattr) and _is_own_loop(node.node, own_loop):
+        if node.attr not in _LOOP_POSITION:
+            raise _NotMemoisable  # changed(), previtem, nextitem: not the position alone
+        plan.uses_position = True
+        return
+    if isinstance(node, nodes.Call):
+        callee = node.node
+        if isinstance(callee, nodes.Name):
+            if callee.name in NONDETERMINISTIC:
+                raise _NotMemoisable
+            plan.called.append(callee.name)  # checked again at run time: a name can hold anything
+        elif isinstance(callee, nodes.Getattr) and _is_own_loop(callee.node, own_loop) and callee.attr == "cycle":
+            plan.uses_position = True
+            callee = None
+        elif not (isinstance(callee, nodes.Getattr) and callee.attr in READING_METHODS):
+            raise _NotMemoisable
+        for child in node.iter_child_nodes(exclude=() if callee is not None else ("node",)):
+            _scan(child, plan, environment, own_loop)
+        return
+    if isinstance(node, (nodes.Filter, nodes.FilterBlock)):
+        _check_filter(node if isinstance(node, nodes.Filter) else node.filter, environment)
+    for child in node.iter_child_nodes():
+        _scan(child, plan, environment, own_loop)
+
+
+def _is_own_loop(node: nodes.Node, own_loop: bool) -> bool:
+    return own_loop and isinstance(node, nodes.Name) and node.name == "loop" and node.ctx == "load"
+
+
+def _check_filter(node: nodes.Filter, environment: jinja2.Environment) -> None:
+    if not _deterministic_filter(node.name, environment):
+        raise _NotMemoisable
+    if node.name in _HIGHER_ORDER_FILTERS and node.args:
+        named = node.args[0]
+        if not isinstance(named, nodes.Const) or not isinstance(named.value, str):
+            raise _NotMemoisable
+        if named.value in environment.filters and not _deterministic_filter(named.value, environment):
+            raise _NotMemoisable
+
+
+def _deterministic_filter(name: str, environment: jinja2.Environment) -> bool:
+    function = environment.filters.get(name)
+    if function is None or name in NONDETERMINISTIC:
+        return False
+    return _PassArg.from_obj(function) is not _PassArg.context  # etcd-gen's key functions read it
+
+
+def changes_values(template: nodes.Template, environment: jinja2.Environment) -> bool:
+    """Whether a template can change a value in place (see the module doc)."""
+    for node in template.find_all((nodes.NSRef, nodes.Name, nodes.Getattr, nodes.Filter)):
+        if isinstance(node, nodes.NSRef):
+            return True
+        if isinstance(node, nodes.Name) and node.ctx == "load" and node.name in MUTATING:
+            return True
+        if isinstance(node, nodes.Getattr) and node.attr in MUTATING_METHODS:
+            return True
+        if isinstance(node, nodes.Filter):
+            if node.name in MUTATING and environment.filters.get(node.name) is not DEFAULT_FILTERS.get(node.name):
+                return True
+            if node.name == "attr" and not (
+                node.args and isinstance(node.args[0], nodes.Const) and node.args[0].value not in MUTATING_METHODS
+            ):
+                return True
+    return False
+
+
+def install(environment: jinja2.Environment, functions: Mapping[str, Callable[..., Any]]) -> None:
+    """Compile ``environment``'s templates with memoised loop bodies. ``functions``: the
+    template functions, of which those neither NONDETERMINISTIC nor MUTATING nor reading the
+    render's context may be called from a memoised body (with Jinja's ``range``, ``dict``,
+    ``namespace``, ``cycler`` and ``joiner`` constructors)."""
+    deterministic = [
+        function for name, function in functions.items()
+        if name not in NONDETERMINISTIC and name not in MUTATING and not hasattr(function, "jinja_pass_arg")
+    ]
+    deterministic += [environment.globals[name] for name in ("range", "dict", "namespace", "cycler", "joiner")
+                      if name in environment.globals]
+    environment.pygen_memo = MemoState(deterministic)  # type: ignore[attr-defined]
+    environment.code_generator_class = MemoCodeGenerator

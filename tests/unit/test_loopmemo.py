@@ -1,0 +1,226 @@
+"""Memoised loop bodies (pygen.loopmemo): a re-render re-runs only the iterations whose inputs
+changed, and a body that might not print the same text for the same inputs is never reused.
+
+A template function ``probe`` counts the iterations that really ran; the text is checked too.
+tests/unit/test_loopmemo_equivalence.py compares whole renders with plain Jinja's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pygen.errors import TemplateError
+from pygen.functions.registry import docker_gen_functions
+from pygen.loopmemo import fingerprint
+from pygen.templating import TemplateSet
+
+
+@dataclass(eq=False)
+class Item:
+    """Like the store's containers: compared by identity, replaced (never edited) on a change."""
+
+    name: str
+    port: Any = 80
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class Probe:
+    """A template function that records each call: which iterations ran."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def __call__(self, value: Any) -> Any:
+        self.calls.append(value)
+        return value
+
+
+def template(tmp_path: Path, text: str, **extra: Callable[..., Any]) -> tuple[TemplateSet, Probe]:
+    probe = Probe()
+    (tmp_path / "t.j2").write_text(text)
+    return TemplateSet([str(tmp_path / "t.j2")], {**docker_gen_functions(), "probe": probe, **extra}), probe
+
+
+def compiled(templates: TemplateSet) -> str:
+    environment = templates.environment
+    return str(environment.compile(Path(templates.entry).read_text(), raw=True))
+
+
+def test_an_unchanged_item_is_not_rendered_again(tmp_path: Path) -> None:
+    templates, probe = template(tmp_path, "{% for c in items %}{{ probe(c.name) }}:{{ c.port }}\n{% endfor %}")
+    a, b, c = Item("a"), Item("b"), Item("c")
+    assert templates.render({"items": [a, b, c]}) == "a:80\nb:80\nc:80\n"
+    probe.calls.clear()
+
+    b2 = Item("b", port=8080)
+    assert templates.render({"items": [a, b2, c]}) == "a:80\nb:8080\nc:80\n"
+    assert probe.calls == ["b"]
+
+
+def test_new_and_removed_items(tmp_path: Path) -> None:
+    templates, probe = template(tmp_path, "{% for c in items %}{{ probe(c.name) }} {% endfor %}")
+    a, b = Item("a"), Item("b")
+    templates.render({"items": [a, b]})
+    probe.calls.clear()
+    assert templates.render({"items": [Item("new"), b]}) == "new b "
+    assert probe.calls == ["new"]
+
+
+def test_outer_names_join_the_key(tmp_path: Path) -> None:
+    templates, probe = template(
+        tmp_path, "{% set suffix = Env.SUFFIX %}{% for c in items %}{{ probe(c.name) }}{{ suffix }} {% endfor %}"
+    )
+    items = [Item("a"), Item("b")]
+    assert templates.render({"items": items, "Env": {"SUFFIX": "!"}}) == "a! b! "
+    assert templates.render({"items": items, "Env": {"SUFFIX": "?"}}) == "a? b? "
+    probe.calls.clear()
+    assert templates.render({"items": items, "Env": {"SUFFIX": "?"}}) == "a? b? "
+    assert probe.calls == []
+
+
+def test_values_that_print_differently_have_different_keys(tmp_path: Path) -> None:
+    templates, _ = template(tmp_path, "{% for v in values %}[{{ probe(v) }}]{% endfor %}")
+    assert templates.render({"values": [1]}) == "[1]"
+    assert templates.render({"values": [True]}) == "[True]"
+    assert templates.render({"values": [1.0]}) == "[1]"  # finalize prints JSON numbers as Go does
+    assert templates.render({"values": ["1"]}) == "[1]"
+    assert templates.render({"values": [0.5]}) == "[0.5]"
+    assert templates.render({"values": [-0.0]}) == "[-0]"
+    assert fingerprint(0.0) != fingerprint(-0.0)
+    assert fingerprint(1) != fingerprint(True) != fingerprint(1.0)
+
+
+def test_lists_are_keyed_by_their_items_and_dicts_by_identity(tmp_path: Path) -> None:
+    templates, probe = template(
+        tmp_path, "{% for group in groups %}{{ probe(group|length) }}{{ group|join(',') }};{% endfor %}"
+    )
+    assert templates.render({"groups": [["a", "b"], ["c"]]}) == "2a,b;1c;"
+    probe.calls.clear()
+    assert templates.render({"groups": [["a", "b"], ["c", "d"]]}) == "2a,b;2c,d;"
+    assert probe.calls == [2]  # a fresh but equal list is the same key
+    assert fingerprint({"a": 1}) != fingerprint({"a": 1})
+
+
+def test_position_joins_the_key_when_the_body_reads_it(tmp_path: Path) -> None:
+    templates, _ = template(
+        tmp_path,
+        "{% for c in items %}{{ loop.index }}/{{ loop.length }}{{ probe(c.name) }}"
+        "{{ ',' if not loop.last }}{{ loop.cycle('x', 'y') }}{% endfor %}",
+    )
+    a, b = Item("a"), Item("b")
+    assert templates.render({"items": [a, b]}) == "1/2a,x2/2by"
+    assert templates.render({"items": [Item("z"), a, b]}) == "1/3z,x2/3a,y3/3bx"
+    assert "pygen_memo" in compiled(templates)
+
+
+@pytest.mark.parametrize("body", [
+    "{{ loop.changed(c.port) }}",
+    "{{ loop.previtem }}",
+    "{% if probe(c.name) == 'b' %}{% break %}{% endif %}",
+    "{% include 'other.j2' %}",
+    "{% macro m(x) %}{{ x }}{% endmacro %}{{ m(c.name) }}",
+    "{{ warn('seen', probe(c.name)) }}",
+    "{{ [1, 2]|random }}",
+    "{{ c.env.pop('x', '') }}",
+])
+def test_bodies_that_may_print_other_text_are_not_memoised(tmp_path: Path, body: str) -> None:
+    (tmp_path / "other.j2").write_text("{{ probe(c.name) }}")
+    templates, _ = template(tmp_path, "{% for c in items %}" + body + "{% endfor %}")
+    assert "pygen_memo" not in compiled(templates)
+
+
+def test_a_body_calling_something_else_than_a_template_function_runs_every_time(tmp_path: Path) -> None:
+    templates, probe = template(
+        tmp_path,
+        "{% set comma = joiner(', ') %}{% for c in items %}{{ comma() }}{{ probe(c.name) }}{% endfor %}",
+    )
+    items = [Item("a"), Item("b")]
+    assert templates.render({"items": items}) == "a, b"
+    probe.calls.clear()
+    assert templates.render({"items": items}) == "a, b"
+    assert probe.calls == ["a", "b"]
+
+
+def test_a_macro_called_in_a_loop_runs_every_time(tmp_path: Path) -> None:
+    templates, probe = template(
+        tmp_path,
+        "{% macro show(x) %}<{{ probe(x) }}>{% endmacro %}{% for c in items %}{{ show(c.name) }}{% endfor %}",
+    )
+    items = [Item("a")]
+    templates.render({"items": items})
+    assert templates.render({"items": items}) == "<a>"
+    assert probe.calls == ["a", "a"]
+
+
+def test_warnings_are_logged_on_every_render(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    templates, _ = template(tmp_path, "{% for c in items %}{{ warn('bad', c.name) }}{% endfor %}")
+    items = [Item("a")]
+    with caplog.at_level(logging.WARNING, logger="pygen"):
+        templates.render({"items": items})
+        templates.render({"items": items})
+    assert [r.getMessage() for r in caplog.records] == ["bad a", "bad a"]
+
+
+@pytest.mark.parametrize("mutation", [
+    "{% set ns = namespace(n=0) %}{% set ns.n = 1 %}",
+    "{% do items.append(1) if false %}",
+    "{{ set({}, 'k', 'v') }}",
+    "{{ sortStringsAsc(['b', 'a']) }}",
+    "{{ items|attr('pop') if false }}",
+])
+def test_a_template_that_can_change_values_in_place_turns_memoisation_off(tmp_path: Path, mutation: str) -> None:
+    templates, probe = template(tmp_path, mutation + "{% for c in items %}{{ probe(c.name) }}{% endfor %}")
+    items = [Item("a")]
+    templates.render({"items": items})
+    templates.render({"items": items})
+    assert probe.calls == ["a", "a"]
+
+
+def test_an_included_template_that_changes_values_turns_it_off_for_the_set(tmp_path: Path) -> None:
+    (tmp_path / "counter.j2").write_text("{% set ns.n = ns.n + 1 %}")
+    templates, _ = template(
+        tmp_path,
+        "{% set ns = namespace(n=0) %}{% for c in items %}{% include 'counter.j2' %}"
+        "{% for x in [c] %}{{ probe(ns.n) }}{% endfor %}{% endfor %}",
+    )
+    assert templates.render({"items": [Item("a"), Item("b"), Item("c")]}) == "123"
+    assert templates.render({"items": [Item("a"), Item("b")]}) == "12"
+
+
+def test_a_failed_iteration_keeps_nothing(tmp_path: Path) -> None:
+    templates, probe = template(tmp_path, "{% for c in items %}{{ probe(c.name) }}{{ mustBeInt(c.port) }}{% endfor %}")
+    broken = Item("a", port="eighty")
+    with pytest.raises(TemplateError):
+        templates.render({"items": [broken]})
+    with pytest.raises(TemplateError):
+        templates.render({"items": [broken]})
+    assert probe.calls == ["a", "a"]
+
+
+def test_only_what_the_last_render_used_is_kept(tmp_path: Path) -> None:
+    templates, probe = template(tmp_path, "{% for c in items %}{{ probe(c.name) }}{% endfor %}")
+    a, b = Item("a"), Item("b")
+    templates.render({"items": [a]})
+    templates.render({"items": [b]})
+    templates.render({"items": [b]})
+    probe.calls.clear()
+    templates.render({"items": [a]})  # two renders ago: dropped, and `a` no longer pinned
+    assert probe.calls == ["a"]
+
+
+def test_an_edited_template_is_compiled_with_empty_tables(tmp_path: Path) -> None:
+    templates, _ = template(tmp_path, "{% for c in items %}{{ probe(c.name) }}-{% endfor %}")
+    items = [Item("a")]
+    assert templates.render({"items": items}) == "a-"
+    path = tmp_path / "t.j2"
+    path.write_text("{% for c in items %}{{ probe(c.name) }}+{% endfor %}")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert templates.render({"items": items}) == "a+"
