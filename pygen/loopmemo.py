@@ -14,6 +14,9 @@ container's model on every change and never edits one in place, so the same obje
 the same data. A key holds references to its objects, so no other object can take their ids
 while the entry lives. Entries not used by the last render that ran the loop are dropped.
 
+Template functions that compute one thing per list item (what ``groupBy*`` files each
+container under) keep it the same way, by item identity: `per_item_table`.
+
 **When a body is not memoised** (it then runs as Jinja compiles it, only buffered):
 
 - it does more than compute text from values: ``{% include %}``, ``{% import %}``, blocks,
@@ -33,7 +36,8 @@ while the entry lives. Entries not used by the last render that ran the loop are
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,37 +109,61 @@ class MemoState:
         self.renders = 0
         self.enabled = True
         self.deterministic = frozenset(deterministic)
+        self._item_tables: dict[Hashable, MemoTable] = {}
 
     def table(self) -> MemoTable:
         """A table for one loop of one compiled template (created when the template is)."""
         return MemoTable(self)
 
-    def begin_render(self) -> None:
-        """Called before each top-level render: tables drop what the previous render left unused."""
+    def begin_render(self) -> Token[MemoState | None]:
+        """Called before each top-level render (hand the token to `end_render`): tables drop
+        what the previous render left unused, and `per_item_table` answers for this state."""
         self.renders += 1
+        return _RENDERING.set(self)
+
+    @staticmethod
+    def end_render(token: Token[MemoState | None]) -> None:
+        _RENDERING.reset(token)
+
+
+_RENDERING: ContextVar[MemoState | None] = ContextVar("pygen_memo_rendering", default=None)
+
+
+def per_item_table(site: Hashable) -> MemoTable | None:
+    """A table for a template function that computes something per list item (the value
+    ``groupBy*`` files each container under), kept across renders: ``site`` names the
+    function and its other arguments. The keys are ``id(item)``; store ``(item, result)``
+    so the item stays alive, and its id unique, while the entry lives. None outside a
+    render, or when the render's template set can change values in place."""
+    state = _RENDERING.get()
+    if state is None or not state.enabled:
+        return None
+    table = state._item_tables.get(site)
+    if table is None:
+        table = state._item_tables[site] = MemoTable(state)
+    table.rotate()
+    return table
 
 
 class MemoTable:
-    """The kept outputs of one loop body, by key: those the current render used or made, and
-    those of the previous render that ran the loop, moved over when used again."""
+    """The kept outputs of one loop body (or per-item results), by key: those the current
+    render used or made, and those of the previous render that used the table, moved over
+    when used again."""
 
     __slots__ = ("_current", "_previous", "_render", "_state")
 
     def __init__(self, state: MemoState) -> None:
         self._state = state
         self._render = -1
-        self._current: dict[Any, str] = {}
-        self._previous: dict[Any, str] = {}
+        self._current: dict[Hashable, Any] = {}
+        self._previous: dict[Hashable, Any] = {}
 
     def key(self, called: tuple[Any, ...], values: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The key of one iteration, or None when it must not be memoised (see the module doc)."""
         state = self._state
         if not state.enabled:
             return None
-        if self._render != state.renders:
-            self._render = state.renders
-            self._previous = self._current
-            self._current = {}
+        self.rotate()
         try:
             if not state.deterministic.issuperset(called):
                 return None
@@ -143,16 +171,23 @@ class MemoTable:
             return None
         return tuple([fingerprint(value) for value in values])
 
-    def get(self, key: tuple[Any, ...]) -> str | None:
-        text = self._current.get(key)
-        if text is None:
-            text = self._previous.pop(key, None)
-            if text is not None:
-                self._current[key] = text
-        return text
+    def rotate(self) -> None:
+        """At the first use in a render: what the previous one did not use is dropped."""
+        if self._render != self._state.renders:
+            self._render = self._state.renders
+            self._previous = self._current
+            self._current = {}
 
-    def put(self, key: tuple[Any, ...], text: str) -> None:
-        self._current[key] = text
+    def get(self, key: Hashable) -> Any:
+        value = self._current.get(key)
+        if value is None:
+            value = self._previous.pop(key, None)
+            if value is not None:
+                self._current[key] = value
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._current[key] = value
 
 
 class _Identity:

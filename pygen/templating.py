@@ -250,7 +250,8 @@ class TemplateSet:
     def render(self, context: Mapping[str, Any]) -> str:
         """Render the entry template; every failure becomes one TemplateError naming file:line."""
         template = self.load()
-        self.environment.pygen_memo.begin_render()  # type: ignore[attr-defined]
+        memo: loopmemo.MemoState = self.environment.pygen_memo  # type: ignore[attr-defined]
+        rendering = memo.begin_render()
         try:
             return template.render(context)
         except TemplateError:
@@ -265,6 +266,8 @@ class TemplateSet:
                 f"{type(error).__name__}: "
             )
             raise TemplateError(f"Template error: {location}: {kind}{error}") from None
+        finally:
+            memo.end_render(rendering)
 
 
 def _template_location(error: BaseException, default: str) -> str:

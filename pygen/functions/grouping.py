@@ -16,6 +16,7 @@ from pygen.functions import gostrings
 from pygen.functions.deepget import deep_getter
 from pygen.functions.gofmt import format_value
 from pygen.functions.values import as_list, as_str, go_type_name, nil
+from pygen.loopmemo import fingerprint, per_item_table
 
 _MISSING = object()
 
@@ -44,42 +45,59 @@ def _grouped(
     entries: Any,
     key_of: Callable[[Any], Any],
     pieces: Callable[[str], list[str]] = lambda value: [value],
+    *,
+    arguments: tuple[Any, ...],
 ) -> dict[str, list[Any]]:
+    """The items by the group(s) each goes under. ``arguments`` (the call's others) name the
+    call: in a render that allows it, what each item goes under is kept for the next render,
+    which then looks at the items an event changed only (pygen.loopmemo.per_item_table)."""
+    kept = per_item_table((function, *[fingerprint(argument) for argument in arguments]))
     groups: dict[str, list[Any]] = {}
     for item in as_list(function, entries):
-        value = key_of(item)
-        if value is _MISSING or value is None:
-            continue
-        if not isinstance(value, str):
-            raise TemplateFunctionError(
-                f"{function}: the grouping value must be a string; got {go_type_name(value)} {format_value(value)}"
-            )
-        for piece in pieces(value):
+        known = kept.get(id(item)) if kept is not None else None
+        if known is not None and known[0] is item:
+            filed_under = known[1]
+        else:
+            filed_under = _filed_under(function, key_of(item), pieces)
+            if kept is not None:
+                kept.put(id(item), (item, filed_under))
+        for piece in filed_under:
             groups.setdefault(piece, []).append(item)
     return {key: groups[key] for key in sorted(groups)}
+
+
+def _filed_under(function: str, value: Any, pieces: Callable[[str], list[str]]) -> list[str]:
+    if value is _MISSING or value is None:
+        return []
+    if not isinstance(value, str):
+        raise TemplateFunctionError(
+            f"{function}: the grouping value must be a string; got {go_type_name(value)} {format_value(value)}"
+        )
+    return pieces(value)
 
 
 def group_by(entries: Any, path: Any) -> dict[str, list[Any]]:
     """Items grouped by the string at `path`; items where it is Go-nil are skipped."""
     path = as_str("groupBy", "key", path)
-    return _grouped("groupBy", entries, deep_getter(path))
+    return _grouped("groupBy", entries, deep_getter(path), arguments=(path,))
 
 
 def group_by_with_default(entries: Any, path: Any, default: Any) -> dict[str, list[Any]]:
     """Like groupBy, but items where the value is Go-nil go under `default`."""
-    value_at = deep_getter(as_str("groupByWithDefault", "key", path))
+    path = as_str("groupByWithDefault", "key", path)
+    value_at = deep_getter(path)
 
     def key_of(item: Any) -> Any:
         value = value_at(item)
         return nil(default) if value is None else value
 
-    return _grouped("groupByWithDefault", entries, key_of)
+    return _grouped("groupByWithDefault", entries, key_of, arguments=(path, nil(default)))
 
 
 def group_by_keys(entries: Any, path: Any) -> list[str]:
     """The keys of groupBy, sorted."""
     path = as_str("groupByKeys", "key", path)
-    return list(_grouped("groupByKeys", entries, deep_getter(path)))
+    return list(_grouped("groupByKeys", entries, deep_getter(path), arguments=(path,)))
 
 
 def group_by_multi(entries: Any, path: Any, sep: Any) -> dict[str, list[Any]]:
@@ -88,7 +106,8 @@ def group_by_multi(entries: Any, path: Any, sep: Any) -> dict[str, list[Any]]:
     path = as_str("groupByMulti", "key", path)
     sep = as_str("groupByMulti", "sep", sep)
     return _grouped(
-        "groupByMulti", entries, deep_getter(path), lambda value: gostrings.split(value, sep)
+        "groupByMulti", entries, deep_getter(path), lambda value: gostrings.split(value, sep),
+        arguments=(path, sep),
     )
 
 
@@ -96,7 +115,8 @@ def group_by_label(entries: Any, label: Any) -> dict[str, list[Any]]:
     """Containers grouped by a label's value; containers without the label are skipped."""
     label = as_str("groupByLabel", "label", label)
     return _grouped(
-        "groupByLabel", entries, lambda item: container_labels("groupByLabel", item).get(label, _MISSING)
+        "groupByLabel", entries, lambda item: container_labels("groupByLabel", item).get(label, _MISSING),
+        arguments=(label,),
     )
 
 
@@ -108,4 +128,4 @@ def group_by_label_with_default(entries: Any, label: Any, default: Any) -> dict[
     def key_of(item: Any) -> Any:
         return container_labels("groupByLabelWithDefault", item).get(label, default)
 
-    return _grouped("groupByLabelWithDefault", entries, key_of)
+    return _grouped("groupByLabelWithDefault", entries, key_of, arguments=(label, default))

@@ -224,3 +224,37 @@ def test_an_edited_template_is_compiled_with_empty_tables(tmp_path: Path) -> Non
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert templates.render({"items": items}) == "a+"
+
+
+# -- what groupBy* files each item under, kept across renders (per_item_table) ----------------
+
+
+def test_grouping_follows_replaced_items(tmp_path: Path) -> None:
+    templates, _ = template(
+        tmp_path, "{% for host, group in groupByMulti(items, 'env.HOST', ',').items() %}"
+                  "{{ host }}={{ group|map(attribute='name')|join('+') }};{% endfor %}",
+    )
+    a, b = Item("a", env={"HOST": "x,y"}), Item("b", env={"HOST": "y"})
+    assert templates.render({"items": [a, b]}) == "x=a;y=a+b;"
+    assert templates.render({"items": [a, Item("b", env={"HOST": "z"})]}) == "x=a;y=a;z=b;"
+    assert templates.render({"items": [Item("a", env={}), b]}) == "y=b;"
+
+
+def test_each_call_of_a_grouping_function_keeps_its_own_results(tmp_path: Path) -> None:
+    templates, _ = template(
+        tmp_path, "{{ groupByLabel(items, 'a')|list }} {{ groupByLabel(items, 'b')|list }} "
+                  "{{ groupByWithDefault(items, 'Labels.a', '-')|list }} {{ groupByWithDefault(items, 'Labels.a', '+')|list }}",
+    )
+    items = [{"Labels": {"a": "1", "b": "2"}}, {"Labels": {"b": "3"}}]
+    expected = "['1'] ['2', '3'] ['-', '1'] ['+', '1']"
+    assert templates.render({"items": items}) == expected
+    assert templates.render({"items": items}) == expected
+
+
+def test_grouping_sees_changes_a_template_makes_in_place(tmp_path: Path) -> None:
+    templates, _ = template(
+        tmp_path, "{% if rename %}{{ set(items[0].env, 'HOST', 'b') }}{% endif %}{{ groupBy(items, 'env.HOST')|list }}"
+    )
+    items = [Item("a", env={"HOST": "a"})]
+    assert templates.render({"items": items, "rename": False}) == "['a']"
+    assert templates.render({"items": items, "rename": True}).endswith("['b']")
