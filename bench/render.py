@@ -1,8 +1,7 @@
 """Render-only benchmark: the work of one watch-mode re-render, without Docker.
 
-N containers are built from the captured ``tests/fixtures/inspect_sample.json`` (as the bench
-containers look: env ``VIRTUAL_HOST=app{i%50}.example.com`` and ``VIRTUAL_PORT=8000``, labels
-``pygen.bench=1`` and ``com.example.index=i``, one bridge network) into a real ``ContainerStore``.
+N containers are built from the captured ``tests/fixtures/inspect_sample.json`` as the bench
+containers look (tests/helpers/bench_inspects.py) into a real ``ContainerStore``.
 Each repetition applies one event as the watcher does (alternately ``mark_stopped`` and ``put`` of
 the newest container, so every render writes a changed file and the store's caches see a changed
 container), then times ``Job.render``: context build, template render, blank-line removal, compare
@@ -14,23 +13,26 @@ and write.
 from __future__ import annotations
 
 import argparse
-import copy
 import cProfile
 import json
 import logging
 import pstats
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from pygen.config import TemplateConfig
 from pygen.docker.state import ContainerStore, build_context
 from pygen.functions.registry import docker_gen_functions
 from pygen.job import Job
 from pygen.source import RenderInput
+from tests.helpers.bench_inspects import bench_inspects
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests/fixtures"
@@ -38,25 +40,6 @@ TEMPLATE = ROOT / "examples/nginx-proxy/nginx.conf.j2"
 LABEL = "pygen.bench=1"
 WARMUP = 10
 """Untimed renders first: the first few after a store is built run slower (caches, allocator)."""
-
-
-def bench_inspects(count: int) -> list[dict[str, Any]]:
-    """``count`` running bridge containers like bench/containers.py starts, newest first."""
-    samples = json.loads((FIXTURES / "inspect_sample.json").read_text())
-    base = next(s for s in samples if s["Name"] == "/pygen-cap-plain")
-    inspects = []
-    for index in range(count):
-        inspect = copy.deepcopy(base)
-        ip = f"172.17.{index // 250}.{index % 250 + 2}"
-        inspect["Id"] = f"{index:064x}"
-        inspect["Name"] = f"/bench-{index}"
-        inspect["Created"] = f"2026-11-25T20:{index // 60 % 60:02d}:{index % 60:02d}.000000000Z"
-        inspect["Config"]["Env"] = [f"VIRTUAL_HOST=app{index % 50}.example.com", "VIRTUAL_PORT=8000"]
-        inspect["Config"]["Labels"] = {"pygen.bench": "1", "com.example.index": str(index)}
-        inspect["NetworkSettings"]["IPAddress"] = ip
-        inspect["NetworkSettings"]["Networks"]["bridge"]["IPAddress"] = ip
-        inspects.append(inspect)
-    return inspects[::-1]
 
 
 class StoreSource:

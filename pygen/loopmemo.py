@@ -9,7 +9,8 @@ output is the same text, byte for byte: a body is memoised only when that is pro
 
 **What makes a key.** Strings and numbers by value (with their type: ``1``, ``1.0`` and
 ``True`` print differently); short lists and tuples by their items; anything else by
-identity. Identity is right for what the sources hand templates: a store replaces a
+identity, except iterators (a generator such as ``xs|select("odd")`` reads differently once
+used), which the key cannot hold: a body that reads one runs every time. Identity is right for what the sources hand templates: a store replaces a
 container's model on every change and never edits one in place, so the same object means
 the same data. A key holds references to its objects, so no other object can take their ids
 while the entry lives. Entries not used by the last render that ran the loop are dropped.
@@ -25,12 +26,14 @@ container under) keep it the same way, by item identity: `per_item_table`.
   the clock, the file system, the network or the environment, or logs (`NONDETERMINISTIC`),
   a method call other than the reading ones of `READING_METHODS`, ``loop.changed()``,
   ``loop.previtem`` or ``loop.nextitem`` (its position, ``loop.index`` and the like, joins
-  the key instead);
+  the key instead), a ``sameas`` test (equal strings share a key);
 - a name it calls holds, at run time, anything but a known deterministic function
   (a template function of the per-render kind, a macro, a ``joiner``...);
 - any template of the set can change a value in place (`MUTATING` functions, a method such
-  as ``append`` or ``update``, ``{% set ns.attr = ... %}``): then a value read by identity
-  may hold other data the next time, and memoisation is off for the whole template set.
+  as ``append`` or ``update``, ``{% set ns.attr = ... %}``, a cycler's ``next``): then a
+  value read by identity may hold other data the next time, and memoisation is off for the
+  whole template set. So it is when a template switches autoescaping (``{% autoescape %}``),
+  which changes the text a body prints for the same values.
 """
 
 from __future__ import annotations
@@ -79,19 +82,21 @@ MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault",
     "sort", "reverse", "add", "discard", "difference_update", "intersection_update",
     "symmetric_difference_update", "__setitem__", "__delitem__", "__setattr__", "__delattr__",
+    "next", "reset",  # a cycler's position
 })
 """Methods that change their object: one anywhere in a template set turns memoisation off."""
 
-_LOOP_POSITION = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length",
-                            "depth", "depth0"})
-"""``loop`` attributes that follow from the position alone: (index0, length) in the key covers them."""
+_LOOP_INDEX = frozenset({"index", "index0", "first", "depth", "depth0"})
+_LOOP_LENGTH = frozenset({"revindex", "revindex0", "last", "length"})
+"""``loop`` attributes that follow from the position alone: the index (and the length for
+these) join the key."""
 
 _NOT_PURE_TEXT = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block, nodes.Macro,
                   nodes.CallBlock, nodes.EvalContextModifier, nodes.ScopedEvalContextModifier,
                   nodes.ContextReference, nodes.DerivedContextReference, nodes.ImportedName,
                   nodes.InternalName, nodes.NSRef)
 _HIGHER_ORDER_FILTERS = frozenset({"map", "select", "reject", "selectattr", "rejectattr"})
-"""Filters that apply another filter or test named by a string argument."""
+"""Filters that apply another filter (``map``) or a test (all tests are deterministic) by name."""
 
 _SEQUENCE_KEY_LIMIT = 64
 """Lists and tuples up to this length are keyed by their items, longer ones by identity (a
@@ -158,8 +163,11 @@ class MemoTable:
         self._current: dict[Hashable, Any] = {}
         self._previous: dict[Hashable, Any] = {}
 
-    def key(self, called: tuple[Any, ...], values: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """The key of one iteration, or None when it must not be memoised (see the module doc)."""
+    def key(self, called: tuple[Any, ...], values: tuple[Any, ...], loop: Any = None,
+            position: int = 0) -> tuple[Any, ...] | None:
+        """The key of one iteration, or None when it must not be memoised (see the module doc).
+        ``position`` 1 adds ``loop``'s index, 2 its index and length (read last: the length
+        of a loop over an iterator reads the iterator to its end)."""
         state = self._state
         if not state.enabled:
             return None
@@ -169,7 +177,15 @@ class MemoTable:
                 return None
         except TypeError:  # an unhashable value is called: not one of the functions
             return None
-        return tuple([fingerprint(value) for value in values])
+        try:
+            key = [fingerprint(value) for value in values]
+        except _Unkeyable:
+            return None
+        if position:
+            key.append(loop.index0)
+            if position == 2:
+                key.append(loop.length)
+        return tuple(key)
 
     def rotate(self) -> None:
         """At the first use in a render: what the previous one did not use is dropped."""
@@ -205,7 +221,11 @@ class _Identity:
         return type(other) is _Identity and other.value is self.value
 
 
-_BY_VALUE, _FLOAT, _SEQUENCE, _ITSELF, _WRAPPED = range(5)
+class _Unkeyable(Exception):
+    """A value whose next read may differ (an iterator): the body reading it runs every time."""
+
+
+_BY_VALUE, _FLOAT, _SEQUENCE, _ITSELF, _WRAPPED, _STATEFUL = range(6)
 _KINDS: dict[type, int] = {str: _BY_VALUE, int: _BY_VALUE, bool: _BY_VALUE, type(None): _BY_VALUE,
                            bytes: _BY_VALUE, float: _FLOAT, complex: _FLOAT, list: _SEQUENCE, tuple: _SEQUENCE,
                            types.FunctionType: _ITSELF, types.BuiltinFunctionType: _ITSELF}
@@ -224,6 +244,8 @@ def fingerprint(value: Any) -> Any:
         return (type(value), tuple([fingerprint(item) for item in value]))
     if kind == _FLOAT:
         return (type(value), repr(value))  # 0.0 == -0.0, yet they print differently
+    if kind == _STATEFUL:
+        raise _Unkeyable
     return _Identity(value)
 
 
@@ -232,6 +254,8 @@ def _kind_of(cls: type) -> int:
         return _BY_VALUE  # Markup, an IntEnum...: immutable, keyed with their type
     if issubclass(cls, float):
         return _FLOAT
+    if hasattr(cls, "__next__"):
+        return _STATEFUL  # a generator (``xs|select(...)`` is one): reading it uses it up
     if cls.__eq__ is object.__eq__ and cls.__hash__ is object.__hash__:
         return _ITSELF  # compares by identity already (a model with eq=False, a function)
     return _WRAPPED
@@ -247,7 +271,8 @@ class _BodyPlan:
 
     names: list[str] = field(default_factory=list)
     called: list[str] = field(default_factory=list)
-    uses_position: bool = False
+    position: int = 0
+    """0: the body does not read its loop's position; 1: the index; 2: the index and the length."""
 
 
 class _NotMemoisable(Exception):
@@ -271,7 +296,7 @@ class MemoCodeGenerator(CodeGenerator):
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         state = self._memo_state
-        if state is not None and changes_values(node, self.environment):
+        if state is not None and defeats_memo(node, self.environment):
             state.enabled = False
         super().visit_Template(node, frame)
         for table in self._memo_tables:  # module level, after the render functions
@@ -294,11 +319,9 @@ class MemoCodeGenerator(CodeGenerator):
         plan, table = planned
         called = [self._memo_value(name, frame) for name in plan.called]
         values = [self._memo_value(name, frame) for name in plan.names]
-        if plan.uses_position:
-            loop = frame.symbols.ref("loop")
-            values += [f"{loop}.index0", f"{loop}.length"]
+        position = f", {frame.symbols.ref('loop')}, {plan.position}" if plan.position else ""
         key, text, buffer = (self.temporary_identifier() for _ in range(3))
-        self.writeline(f"{key} = {table}.key({_tuple(called)}, {_tuple(values)})")
+        self.writeline(f"{key} = {table}.key({_tuple(called)}, {_tuple(values)}{position})")
         self.writeline(f"{text} = None if {key} is None else {table}.get({key})")
         self.writeline(f"if {text} is None:")
         self.indent()
@@ -333,7 +356,8 @@ def plan_body(loop: nodes.For, environment: jinja2.Environment) -> _BodyPlan | N
             _scan(node, plan, environment, own_loop=True)
     except _NotMemoisable:
         return None
-    if not any(True for node in loop.body for _ in node.find_all((nodes.Call, nodes.Filter, nodes.For))):
+    worth_it = (nodes.Call, nodes.Filter, nodes.For)
+    if not any(isinstance(node, worth_it) or any(True for _ in node.find_all(worth_it)) for node in loop.body):
         return None  # printing a few values costs less than keying them
     plan.names = sorted(set(plan.names))
     plan.called = sorted(set(plan.called))
@@ -348,8 +372,11 @@ def _scan(node: nodes.Node, plan: _BodyPlan, environment: jinja2.Environment, ow
     if isinstance(node, nodes.For):
         if node.recursive:
             raise _NotMemoisable
-        _scan(node.iter, plan, environment, own_loop)
-        for child in (*node.body, *node.else_, *([node.test] if node.test else [])):
+        # in Jinja, an inner loop's ``else`` and ``if`` filter see the enclosing ``loop`` (and
+        # a break there ends the enclosing loop's iteration); its body sees its own
+        for child in (node.iter, *node.else_, *([node.test] if node.test else [])):
+            _scan(child, plan, environment, own_loop)
+        for child in node.body:
             _scan(child, plan, environment, own_loop=False)
         return
     if isinstance(node, (nodes.Break, nodes.Continue)) and own_loop:
@@ -361,9 +388,12 @@ def _scan(node: nodes.Node, plan: _BodyPlan, environment: jinja2.Environment, ow
             plan.names.append(node.name)
         return
     if isinstance(node, nodes.Getattr) and _is_own_loop(node.node, own_loop):
-        if node.attr not in _LOOP_POSITION:
+        if node.attr in _LOOP_INDEX:
+            plan.position = max(plan.position, 1)
+        elif node.attr in _LOOP_LENGTH:
+            plan.position = 2
+        else:
             raise _NotMemoisable  # changed(), previtem, nextitem: not the position alone
-        plan.uses_position = True
         return
     if isinstance(node, nodes.Call):
         callee = node.node
@@ -372,13 +402,15 @@ def _scan(node: nodes.Node, plan: _BodyPlan, environment: jinja2.Environment, ow
                 raise _NotMemoisable
             plan.called.append(callee.name)  # checked again at run time: a name can hold anything
         elif isinstance(callee, nodes.Getattr) and _is_own_loop(callee.node, own_loop) and callee.attr == "cycle":
-            plan.uses_position = True
+            plan.position = max(plan.position, 1)
             callee = None
         elif not (isinstance(callee, nodes.Getattr) and callee.attr in READING_METHODS):
             raise _NotMemoisable
         for child in node.iter_child_nodes(exclude=() if callee is not None else ("node",)):
             _scan(child, plan, environment, own_loop)
         return
+    if isinstance(node, nodes.Test) and node.name == "sameas":
+        raise _NotMemoisable  # equal strings are one key, yet not the same object
     if isinstance(node, (nodes.Filter, nodes.FilterBlock)):
         _check_filter(node if isinstance(node, nodes.Filter) else node.filter, environment)
     for child in node.iter_child_nodes():
@@ -390,14 +422,15 @@ def _is_own_loop(node: nodes.Node, own_loop: bool) -> bool:
 
 
 def _check_filter(node: nodes.Filter, environment: jinja2.Environment) -> None:
+    if node.name in _HIGHER_ORDER_FILTERS and environment.filters.get(node.name) is DEFAULT_FILTERS[node.name]:
+        # Jinja's own: they take the render's context only to find a filter or test by name
+        if node.name == "map" and node.args:
+            named = node.args[0]
+            if not isinstance(named, nodes.Const) or not _deterministic_filter(str(named.value), environment):
+                raise _NotMemoisable
+        return
     if not _deterministic_filter(node.name, environment):
         raise _NotMemoisable
-    if node.name in _HIGHER_ORDER_FILTERS and node.args:
-        named = node.args[0]
-        if not isinstance(named, nodes.Const) or not isinstance(named.value, str):
-            raise _NotMemoisable
-        if named.value in environment.filters and not _deterministic_filter(named.value, environment):
-            raise _NotMemoisable
 
 
 def _deterministic_filter(name: str, environment: jinja2.Environment) -> bool:
@@ -407,10 +440,12 @@ def _deterministic_filter(name: str, environment: jinja2.Environment) -> bool:
     return _PassArg.from_obj(function) is not _PassArg.context  # etcd-gen's key functions read it
 
 
-def changes_values(template: nodes.Template, environment: jinja2.Environment) -> bool:
-    """Whether a template can change a value in place (see the module doc)."""
-    for node in template.find_all((nodes.NSRef, nodes.Name, nodes.Getattr, nodes.Filter)):
-        if isinstance(node, nodes.NSRef):
+def defeats_memo(template: nodes.Template, environment: jinja2.Environment) -> bool:
+    """Whether a template can change a value in place (see the module doc), or switches
+    autoescaping while it renders (which no key holds)."""
+    kinds = (nodes.NSRef, nodes.Name, nodes.Getattr, nodes.Filter, nodes.EvalContextModifier)
+    for node in template.find_all(kinds):
+        if isinstance(node, (nodes.NSRef, nodes.EvalContextModifier)):  # Scoped... is a subclass
             return True
         if isinstance(node, nodes.Name) and node.ctx == "load" and node.name in MUTATING:
             return True
