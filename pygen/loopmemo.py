@@ -124,6 +124,9 @@ class MemoState:
         """Called before each top-level render (hand the token to `end_render`): tables drop
         what the previous render left unused, and `per_item_table` answers for this state."""
         self.renders += 1
+        if self._item_tables:  # calls the previous render did not make (other arguments) go
+            self._item_tables = {site: table for site, table in self._item_tables.items()
+                                 if table.last_render >= self.renders - 1}
         return _RENDERING.set(self)
 
     @staticmethod
@@ -186,6 +189,10 @@ class MemoTable:
             if position == 2:
                 key.append(loop.length)
         return tuple(key)
+
+    @property
+    def last_render(self) -> int:
+        return self._render
 
     def rotate(self) -> None:
         """At the first use in a render: what the previous one did not use is dropped."""

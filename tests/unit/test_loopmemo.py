@@ -258,3 +258,12 @@ def test_grouping_sees_changes_a_template_makes_in_place(tmp_path: Path) -> None
     items = [Item("a", env={"HOST": "a"})]
     assert templates.render({"items": items, "rename": False}) == "['a']"
     assert templates.render({"items": items, "rename": True}).endswith("['b']")
+
+
+def test_per_call_tables_of_arguments_no_longer_used_are_dropped(tmp_path: Path) -> None:
+    templates, _ = template(tmp_path, "{{ groupByLabel(items, label)|list }}")
+    items = [{"Labels": {"a": "1"}}]
+    for label in ("a", "b", "c", "d"):
+        templates.render({"items": items, "label": label})
+    memo = templates.environment.pygen_memo  # type: ignore[attr-defined]
+    assert [site[1] for site in memo._item_tables] == ["c", "d"]
