@@ -16,7 +16,7 @@ Then pygen sits idle for a while and its CPU time and RSS are read from /proc. p
 "Received event" line splits each latency in two: the event's ``timeNano`` -> that line (the
 daemon's delivery), and that line -> "Generated" (inspect, render, write).
 
-    .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 100] [--idle 30] [--driver api|cli]
+    .venv/bin/python bench/event_latency.py 10 100 500 [--rounds 100] [--idle 30] [--driver api|cli] [--raw FILE]
 """
 
 from __future__ import annotations
@@ -151,7 +151,8 @@ def start_and_kill(driver: str, container_id: str) -> list[Callable[[], object]]
             lambda: client.kill(container_id, 9)]
 
 
-def measure(count: int, rounds: int, idle: float, driver: str, probe_network: str) -> dict[str, float]:
+def measure(count: int, rounds: int, idle: float, driver: str, probe_network: str,
+            raw: str | None = None) -> dict[str, float]:
     containers.ensure(count)
     probe = subprocess.run(
         ["docker", "create", "--label", containers.LABEL, "-e", "VIRTUAL_HOST=probe.example.com",
@@ -214,6 +215,11 @@ def measure(count: int, rounds: int, idle: float, driver: str, probe_network: st
         print(f"#   {count} containers, {action}: p50 {statistics.median(mine):.1f} max {mine[-1]:.1f} ms; "
               "slowest handling (received -> file, event -> received): "
               + ", ".join(f"{h:.1f} / {d:.1f}" for h, d in slow), file=sys.stderr, flush=True)
+    if raw is not None:
+        with open(raw, "a") as out:
+            for (action, _), total, delivered, handled in zip(events, latencies, delivery, handling, strict=True):
+                out.write(json.dumps({"containers": count, "action": action, "latency_ms": round(total, 3),
+                                      "delivery_ms": round(delivered, 3), "handling_ms": round(handled, 3)}) + "\n")
     latencies.sort()
     return {
         "delivery_p50": statistics.median(delivery), "delivery_max": max(delivery),
@@ -238,13 +244,16 @@ def main() -> None:
     parser.add_argument("--probe-network", default="bridge",
                         help="the probe's network: 'none' spares dockerd the veth and iptables work of each "
                              "start and kill (the file still changes: its header counts the containers)")
+    parser.add_argument("--raw", metavar="FILE",
+                        help="append every event's latency to FILE as JSON lines (to pool several runs: "
+                             "the p99 of one run's 200 events is its second-slowest)")
     options = parser.parse_args()
     print("| containers | p50 ms | p99 ms | max ms | event -> received p50 / max | received -> file p50 / max "
           "| idle CPU s | RSS MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     try:
         for count in options.counts:
-            r = measure(count, options.rounds, options.idle, options.driver, options.probe_network)
+            r = measure(count, options.rounds, options.idle, options.driver, options.probe_network, options.raw)
             print(f"| {count} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} "
                   f"| {r['delivery_p50']:.0f} / {r['delivery_max']:.0f} | {r['handling_p50']:.0f} / {r['handling_max']:.0f} "
                   f"| {r['idle_cpu']:.3f} | {r['rss']:.1f} |", flush=True)

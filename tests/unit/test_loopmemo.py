@@ -267,3 +267,11 @@ def test_per_call_tables_of_arguments_no_longer_used_are_dropped(tmp_path: Path)
         templates.render({"items": items, "label": label})
     memo = templates.environment.pygen_memo  # type: ignore[attr-defined]
     assert [site[1] for site in memo._item_tables] == ["c", "d"]
+
+
+def test_an_error_in_a_memoised_body_names_its_template_line(tmp_path: Path) -> None:
+    templates, _ = template(tmp_path, "header\n{% for c in items %}\n{{ probe(c.name) }}\n{{ mustBeInt(c.port) }}\n"
+                                      "{% endfor %}\n")
+    assert "pygen_memo" in compiled(templates)
+    with pytest.raises(TemplateError, match=r"t\.j2:4: error calling mustBeInt"):
+        templates.render({"items": [Item("a", port="eighty")]})
