@@ -7,6 +7,7 @@ before Jinja is even imported, so the two overlap.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -72,3 +73,19 @@ class WatchableSource(Source, Protocol):
     def start(self, on_change: Callable[[Change], None]) -> None: ...
 
     def stop(self) -> None: ...
+
+
+_environment: dict[str, str] = {}
+
+
+def environment_snapshot() -> dict[str, str]:
+    """The process environment, as templates see it (``Env``): the same dict from one render
+    to the next while nothing in it changed. Memoised loop bodies (pygen.loopmemo) key a dict
+    by identity, so a fresh copy per render would make every body that reads ``Env`` run again.
+    A template that changed the dict (sprig ``set``) gets a fresh one: it no longer compares equal.
+    """
+    global _environment
+    current = dict(os.environ)
+    if current != _environment:
+        _environment = current
+    return _environment

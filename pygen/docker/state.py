@@ -29,7 +29,7 @@ from pygen.docker.model import (
     internal_network_names,
 )
 from pygen.errors import SourceError
-from pygen.source import RenderInput
+from pygen.source import RenderInput, environment_snapshot
 
 IdLookup = Callable[[dict[str, list[str]]], list[str]]
 """Asks the daemon which container IDs match filters the store cannot evaluate itself."""
@@ -56,6 +56,7 @@ class ContainerStore:
         a new network, whose ``Internal`` flag the store does not know yet."""
         self._info: Mapping[str, Any] | None = None
         self._version: Mapping[str, Any] | None = None
+        self._docker_info: tuple[tuple[Any, ...], DockerInfo] | None = None
         self.synced = False
         """True after the first full sync: before it, an empty store means "unknown", not "none"."""
         self.current_id = current_container_id(os.environ.get("HOSTNAME"))
@@ -257,10 +258,17 @@ class ContainerStore:
             return True
 
     def docker_info(self) -> DockerInfo:
-        info = docker_info_from(self._info, self._version, self.current_id)
-        if self._info is None:
-            info.NumContainers = len(self._containers)
-        return info
+        """``.Docker``: the same object from render to render while its sources are the same
+        (memoised loop bodies that read it key it by identity, pygen.loopmemo)."""
+        count = len(self._containers) if self._info is None else None
+        sources = (self._info, self._version, self.current_id, count)
+        cached = self._docker_info
+        if cached is None or not _same_sources(cached[0], sources):
+            info = docker_info_from(self._info, self._version, self.current_id)
+            if count is not None:
+                info.NumContainers = count
+            cached = self._docker_info = (sources, info)
+        return cached[1]
 
     def find(self, container_id: str) -> RuntimeContainer | None:
         return self._containers.get(container_id)
@@ -274,6 +282,12 @@ def _filter_key(filters: Mapping[str, list[str]]) -> _FilterKey:
 def _newest_first_key(container: RuntimeContainer) -> tuple[int, str]:
     """Docker's list order, reversed: creation time, then ID (ints compare in C, GoTime in Python)."""
     return container.Created.unix_nanos, container.ID
+
+
+def _same_sources(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """The /info and /version answers are the very same dicts (replaced on each read), and the
+    current ID and the container count are equal."""
+    return a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
 
 
 def _names(networks: list[Mapping[str, Any]]) -> frozenset[str]:
@@ -297,7 +311,7 @@ def build_context(store: ContainerStore, config: TemplateConfig, lookup: IdLooku
             current_container = current(store.current_id)
     context = {
         "containers": containers,
-        "Env": dict(os.environ),
+        "Env": environment_snapshot(),
         "Docker": store.docker_info(),
         "CurrentContainer": current_container,
     }

@@ -37,7 +37,6 @@ line, and the last file stays).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -54,7 +53,7 @@ from pygen.etcd.keys import (
 )
 from pygen.etcd.mirror import Mirror
 from pygen.etcd.store import Compacted, KeyEvent, StoreClient, StoreError
-from pygen.source import Change, Lazy, RenderInput
+from pygen.source import Change, Lazy, RenderInput, environment_snapshot
 
 log = logging.getLogger("pygen")
 
@@ -179,7 +178,7 @@ class EtcdSource:
         if len(kv) < len(raw):
             _warn_hidden_keys(raw)
         context: dict[str, Any] = dict(self.functions(kv))
-        context.update(tree=Lazy(lambda: build_tree(kv)), kv=kv, Env=dict(os.environ))
+        context.update(tree=Lazy(lambda: build_tree(kv)), kv=kv, Env=environment_snapshot())
         return RenderInput(context, len(kv), self.noun)
 
     # -- watching -------------------------------------------------------------------------------

@@ -16,10 +16,14 @@ from typing import Any
 
 import pytest
 
+from pygen.config import TemplateConfig
+from pygen.docker.state import ContainerStore, build_context
 from pygen.errors import TemplateError
 from pygen.functions.registry import docker_gen_functions
 from pygen.loopmemo import fingerprint
+from pygen.source import environment_snapshot
 from pygen.templating import TemplateSet
+from tests.helpers.bench_inspects import bench_inspects
 
 
 @dataclass(eq=False)
@@ -275,3 +279,41 @@ def test_an_error_in_a_memoised_body_names_its_template_line(tmp_path: Path) -> 
     assert "pygen_memo" in compiled(templates)
     with pytest.raises(TemplateError, match=r"t\.j2:4: error calling mustBeInt"):
         templates.render({"items": [Item("a", port="eighty")]})
+
+
+# -- what the sources hand templates keeps its identity while unchanged -------------------------
+
+
+def test_bodies_reading_env_and_docker_are_reused_until_those_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ContainerStore()
+    store.current_id = ""
+    store.replace_all(bench_inspects(3), [])
+    config = TemplateConfig([str(tmp_path / "t.j2")], dest=str(tmp_path / "out"))
+    templates, probe = template(
+        tmp_path, "{% for c in containers %}{{ probe(c.Name) }}{{ Env.PYGEN_SUFFIX }}{{ Docker.NumContainers }} "
+                  "{% endfor %}",
+    )
+
+    def render() -> str:
+        probe.calls.clear()
+        return templates.render(build_context(store, config, None, store.find).context)
+
+    monkeypatch.setenv("PYGEN_SUFFIX", "!")
+    assert render() == "bench-2!3 bench-1!3 bench-0!3 "
+    assert render() == "bench-2!3 bench-1!3 bench-0!3 "
+    assert probe.calls == []
+    monkeypatch.setenv("PYGEN_SUFFIX", "?")
+    assert render() == "bench-2?3 bench-1?3 bench-0?3 "
+    assert len(probe.calls) == 3
+    store.remove(bench_inspects(3)[0]["Id"])
+    assert render() == "bench-1?2 bench-0?2 "  # without /info, NumContainers is the store's count
+    assert len(probe.calls) == 2
+
+
+def test_a_template_that_changed_env_gets_a_fresh_copy(tmp_path: Path) -> None:
+    first = environment_snapshot()
+    assert environment_snapshot() is first
+    first["PYGEN_EDITED_BY_A_TEMPLATE"] = "1"
+    second = environment_snapshot()
+    assert second is not first and "PYGEN_EDITED_BY_A_TEMPLATE" not in second
