@@ -16,7 +16,8 @@ the same data. A key holds references to its objects, so no other object can tak
 while the entry lives. Entries not used by the last render that ran the loop are dropped.
 
 Template functions that compute one thing per list item (what ``groupBy*`` files each
-container under) keep it the same way, by item identity: `per_item_table`.
+container under, whether ``where*`` keeps it) keep it the same way, by item identity:
+`per_item_results`.
 
 **When a body is not memoised** (it then runs as Jinja compiles it, only buffered):
 
@@ -39,10 +40,10 @@ container under) keep it the same way, by item identity: `per_item_table`.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from jinja2 import nodes
@@ -151,6 +152,28 @@ def per_item_table(site: Hashable) -> MemoTable | None:
         table = state._item_tables[site] = MemoTable(state)
     table.rotate()
     return table
+
+
+_T = TypeVar("_T")
+
+
+def per_item_results(site: Hashable, items: Iterable[Any], compute: Callable[[Any], _T]) -> Iterator[tuple[Any, _T]]:
+    """``(item, compute(item))`` for each item, with the results kept across renders by item
+    identity in `per_item_table` (when the render allows it): for template functions that
+    look at each item alone (what ``groupBy*`` files it under, whether ``where*`` keeps it),
+    so that after one event they look at the changed items only. ``site`` names the function
+    and its other arguments."""
+    table = per_item_table(site)
+    if table is None:
+        for item in items:
+            yield item, compute(item)
+        return
+    for item in items:
+        known = table.get(id(item))
+        if known is None or known[0] is not item:
+            known = (item, compute(item))
+            table.put(id(item), known)
+        yield known
 
 
 class MemoTable:

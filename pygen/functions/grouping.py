@@ -16,7 +16,7 @@ from pygen.functions import gostrings
 from pygen.functions.deepget import deep_getter
 from pygen.functions.gofmt import format_value
 from pygen.functions.values import as_list, as_str, go_type_name, nil
-from pygen.loopmemo import fingerprint, per_item_table
+from pygen.loopmemo import fingerprint, per_item_results
 
 _MISSING = object()
 
@@ -50,17 +50,12 @@ def _grouped(
 ) -> dict[str, list[Any]]:
     """The items by the group(s) each goes under. ``arguments`` (the call's others) name the
     call: in a render that allows it, what each item goes under is kept for the next render,
-    which then looks at the items an event changed only (pygen.loopmemo.per_item_table)."""
-    kept = per_item_table((function, *[fingerprint(argument) for argument in arguments]))
+    which then looks at the items an event changed only (pygen.loopmemo.per_item_results)."""
     groups: dict[str, list[Any]] = {}
-    for item in as_list(function, entries):
-        known = kept.get(id(item)) if kept is not None else None
-        if known is not None and known[0] is item:
-            filed_under = known[1]
-        else:
-            filed_under = _filed_under(function, key_of(item), pieces)
-            if kept is not None:
-                kept.put(id(item), (item, filed_under))
+    for item, filed_under in per_item_results(
+        (function, *[fingerprint(argument) for argument in arguments]), as_list(function, entries),
+        lambda item: _filed_under(function, key_of(item), pieces),
+    ):
         for piece in filed_under:
             groups.setdefault(piece, []).append(item)
     return {key: groups[key] for key in sorted(groups)}

@@ -15,23 +15,33 @@ from pygen.functions.deepget import deep_getter
 from pygen.functions.goregex import compile_go_regex
 from pygen.functions.grouping import container_labels
 from pygen.functions.values import as_list, as_str, deep_equal, go_type_name, nil
+from pygen.loopmemo import fingerprint, per_item_results
 
 _MISSING = object()
 
 
-def _where(function: str, entries: Any, path: Any, keep: Callable[[Any], bool]) -> list[Any]:
-    value_at = deep_getter(as_str(function, "key", path))
-    return [item for item in as_list(function, entries) if keep(value_at(item))]
+def _selected(function: str, entries: Any, keeps: Callable[[Any], bool], arguments: tuple[Any, ...]) -> list[Any]:
+    """The items ``keeps`` accepts. ``arguments`` (the call's others) name the call: in a render
+    that allows it, each item's answer is kept for the next render, which then asks about the
+    items an event changed only (pygen.loopmemo.per_item_results)."""
+    site = (function, *[fingerprint(argument) for argument in arguments])
+    return [item for item, kept in per_item_results(site, as_list(function, entries), keeps) if kept]
+
+
+def _where(function: str, entries: Any, path: Any, keep: Callable[[Any], bool], *arguments: Any) -> list[Any]:
+    path = as_str(function, "key", path)
+    value_at = deep_getter(path)
+    return _selected(function, entries, lambda item: keep(value_at(item)), (path, *arguments))
 
 
 def where(entries: Any, path: Any, value: Any) -> list[Any]:
     """Items whose value at `path` deep-equals `value` (type included)."""
-    return _where("where", entries, path, lambda found: deep_equal(found, value))
+    return _where("where", entries, path, lambda found: deep_equal(found, value), value)
 
 
 def where_not(entries: Any, path: Any, value: Any) -> list[Any]:
     """The complement of `where`: items with a missing path are kept."""
-    return _where("whereNot", entries, path, lambda found: not deep_equal(found, value))
+    return _where("whereNot", entries, path, lambda found: not deep_equal(found, value), value)
 
 
 def where_exist(entries: Any, path: Any) -> list[Any]:
@@ -61,6 +71,7 @@ def where_any(entries: Any, path: Any, sep: Any, cmp: Any) -> list[Any]:
     return _where(
         "whereAny", entries, path,
         lambda found: found is not None and bool(_pieces("whereAny", found, sep) & wanted),
+        sep, tuple(sorted(wanted)),
     )
 
 
@@ -76,15 +87,15 @@ def where_all(entries: Any, path: Any, sep: Any, cmp: Any) -> list[Any]:
     return _where(
         "whereAll", entries, path,
         lambda found: found is not None and len(_pieces("whereAll", found, sep) & wanted) == len(cmp_list),
+        sep, tuple(sorted(wanted)), len(cmp_list),
     )
 
 
-def _where_label(function: str, entries: Any, label: Any, keep: Callable[[Any], bool]) -> list[Any]:
+def _where_label(function: str, entries: Any, label: Any, keep: Callable[[Any], bool], *arguments: Any) -> list[Any]:
     label = as_str(function, "label", label)
-    return [
-        item for item in as_list(function, entries)
-        if keep(container_labels(function, item).get(label, _MISSING))
-    ]
+    return _selected(
+        function, entries, lambda item: keep(container_labels(function, item).get(label, _MISSING)), (label, *arguments)
+    )
 
 
 def where_label_exists(entries: Any, label: Any) -> list[Any]:
@@ -99,8 +110,10 @@ def where_label_does_not_exist(entries: Any, label: Any) -> list[Any]:
 
 def where_label_value_matches(entries: Any, label: Any, pattern: Any) -> list[Any]:
     """Containers that have the label and whose value matches the Go regex anywhere (search)."""
-    regex = compile_go_regex(as_str("whereLabelValueMatches", "pattern", pattern))
+    pattern = as_str("whereLabelValueMatches", "pattern", pattern)
+    regex = compile_go_regex(pattern)
     return _where_label(
         "whereLabelValueMatches", entries, label,
         lambda value: value is not _MISSING and isinstance(nil(value), str) and regex.search(value) is not None,
+        pattern,
     )

@@ -360,6 +360,34 @@ def test_group_by_functions_render_as_plain_jinja_through_container_events(fleet
     assert pair.memo_enabled
 
 
+SELECTION = """\
+{#- Every where* function, some twice with other arguments (each call keeps its own answers). -#}
+{% set picks = [
+    where(containers, "Env.VIRTUAL_PORT", "8000"), where(containers, "Env.VIRTUAL_PORT", "80"),
+    whereNot(containers, "Env.VIRTUAL_PORT", "8000"), whereExist(containers, "Env.VIRTUAL_HOST"),
+    whereNotExist(containers, "Env.VIRTUAL_HOST"), whereAny(containers, "Env.VIRTUAL_HOST", ",", ["app1.example.com", "b"]),
+    whereAll(containers, "Env.VIRTUAL_HOST", ",", ["a", "b"]), whereAll(containers, "Env.VIRTUAL_HOST", ",", ["a"]),
+    whereLabelExists(containers, "com.example.tier"), whereLabelDoesNotExist(containers, "com.example.tier"),
+    whereLabelValueMatches(containers, "SERVICE_NAME", "^w"), whereLabelValueMatches(containers, "SERVICE_NAME", "i$"),
+    containers|where("State.Running", true),
+] %}
+{% for pick in picks %}{{ loop.index }}: {% for c in pick %}{{ c.Name|lower }} {% endfor %}
+{% endfor %}"""
+
+
+@pytest.mark.parametrize("fleet_name", ["few", "80-crowded"])
+def test_where_functions_render_as_plain_jinja_through_container_events(fleet_name: str, tmp_path: Path) -> None:
+    """``where*`` keep each container's answer across renders, by identity, per call and arguments:
+    after each event they must still keep exactly the containers a fresh pass would."""
+    rng = random.Random(f"selection/{fleet_name}")
+    fleet = Fleet(FLEETS[fleet_name](), rng)
+    config = TemplateConfig([str(tmp_path / "main.j2")], dest=str(tmp_path / "out"), include_stopped=True)
+    pair = pair_from_source(tmp_path, SELECTION)
+    pair.assert_compiles_with_memo()
+    run_events(pair, fleet, config, rng)
+    assert pair.memo_enabled
+
+
 def test_a_crowded_fleet_has_a_group_beyond_the_sequence_key_limit() -> None:
     """The 80-container fleet really puts more than 64 containers in one VIRTUAL_HOST group, so the
     nginx-proxy runs above cover the loop over a group keyed by identity, not by its items."""
