@@ -10,10 +10,12 @@ output is the same text, byte for byte: a body is memoised only when that is pro
 **What makes a key.** Strings and numbers by value (with their type: ``1``, ``1.0`` and
 ``True`` print differently); short lists and tuples by their items; anything else by
 identity, except iterators (a generator such as ``xs|select("odd")`` reads differently once
-used), which the key cannot hold: a body that reads one runs every time. Identity is right for what the sources hand templates: a store replaces a
-container's model on every change and never edits one in place, so the same object means
-the same data. A key holds references to its objects, so no other object can take their ids
-while the entry lives. Entries not used by the last render that ran the loop are dropped.
+used), which no key can stand for: a body that reads one runs every time. Identity is right
+for what the sources hand templates: a store replaces a container's model on every change and
+never edits one in place, so the same object means the same data (``Env`` and ``.Docker``
+stay the same objects while unchanged; etcd-gen's ``kv`` is new on every render). A key
+holds references to its objects, so no other object can take their ids while the entry
+lives. Entries not used by the last render that ran the loop are dropped.
 
 Template functions that compute one thing per list item (what ``groupBy*`` files each
 container under, whether ``where*`` keeps it) keep it the same way, by item identity:
@@ -205,7 +207,7 @@ class MemoTable:
             return None
         try:
             key = [fingerprint(value) for value in values]
-        except _Unkeyable:
+        except (_Unkeyable, RecursionError):  # an iterator; lists nested past Python's stack
             return None
         if position:
             key.append(loop.index0)
