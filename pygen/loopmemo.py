@@ -41,6 +41,7 @@ container under, whether ``where*`` keeps it) keep it the same way, by item iden
 
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextvars import ContextVar, Token
@@ -504,5 +505,13 @@ def install(environment: jinja2.Environment, functions: Mapping[str, Callable[..
     ]
     deterministic += [environment.globals[name] for name in ("range", "dict", "namespace", "cycler", "joiner")
                       if name in environment.globals]
-    environment.pygen_memo = MemoState(deterministic)  # type: ignore[attr-defined]
+    state = environment.pygen_memo = MemoState(deterministic)  # type: ignore[attr-defined]
+    if os.environ.get("PYGEN_MEMO", "").strip().lower() in SWITCHED_OFF:
+        state.enabled = False  # plain Jinja code, every function looks at every item
+        return
     environment.code_generator_class = MemoCodeGenerator
+
+
+SWITCHED_OFF = frozenset({"0", "off", "false", "no"})
+"""``PYGEN_MEMO`` values that turn memoisation off: should a template ever print other text
+with it than without, this is the way around it until that is fixed."""

@@ -317,3 +317,14 @@ def test_a_template_that_changed_env_gets_a_fresh_copy(tmp_path: Path) -> None:
     first["PYGEN_EDITED_BY_A_TEMPLATE"] = "1"
     second = environment_snapshot()
     assert second is not first and "PYGEN_EDITED_BY_A_TEMPLATE" not in second
+
+
+def test_pygen_memo_off_renders_every_iteration_with_plain_jinja(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYGEN_MEMO", "off")
+    templates, probe = template(
+        tmp_path, "{% for host, group in groupBy(items, 'env.HOST').items() %}{{ probe(host) }}{% endfor %}"
+    )
+    items = [Item("a", env={"HOST": "x"})]
+    assert templates.render({"items": items}) == templates.render({"items": items}) == "x"
+    assert probe.calls == ["x", "x"]
+    assert "pygen_memo" not in compiled(templates)
