@@ -13,8 +13,10 @@ matter in practice:
 * Python accepts lookarounds, back-references and possessive quantifiers (`a*+`), which Go
   rejects; they are rejected here too, so a pattern that works in pygen also works in docker-gen.
 * Python's `re` has no Unicode classes: `\\pL`, `\\p{Lu}`, `\\PN` become ranges built from
-  `unicodedata`'s general categories. Scripts (`\\p{Greek}`) are refused with a message that says
-  so: the standard library does not know them.
+  `unicodedata`'s general categories, and scripts (`\\p{Greek}`, `\\P{Han}`) ranges of the
+  Unicode Script property, which the standard library lacks: they come from the `regex`
+  package (imported on the first script class). It also takes a script's short alias
+  (`Grek`) and any letter case, which Go refuses.
 """
 
 from __future__ import annotations
@@ -197,9 +199,12 @@ class _Translator:
             raise _error(p, "invalid character class range: `\\p`")
         if name.startswith("^"):
             negated, name = not negated, name[1:]
-        if name not in _GO_CATEGORIES:
-            raise _error(p, f"Unicode class `{name}` is not supported by pygen (general categories are; scripts are not)")
-        ranges = unicode_category_ranges(name)
+        if name in _GO_CATEGORIES:
+            ranges = unicode_category_ranges(name)
+        else:
+            ranges = unicode_script_ranges(name)
+            if ranges is None:
+                raise _error(p, f"invalid character class range: `\\p{{{name}}}`")
         if not negated:
             return ranges if in_class else f"[{ranges}]"
         if in_class:
@@ -285,6 +290,28 @@ def unicode_category_ranges(name: str) -> str:
                 merged.append([first, last])
     return "".join(f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}"
                    for first, last in merged)
+
+
+@functools.cache
+def unicode_script_ranges(name: str) -> str | None:
+    """A Unicode script (Go's ``unicode.Scripts``: the Script property, not Script_Extensions) as
+    the inside of a Python character class, or None for a name that is no script. The first
+    call builds a string of every code point (0.2 s) and keeps it."""
+    import regex  # the Unicode Script data; the standard library has none
+
+    try:
+        script = regex.compile(rf"\p{{Script={name}}}+")
+    except regex.error:
+        return None
+    return "".join(f"\\U{match.start():08x}" if match.end() - match.start() == 1
+                   else f"\\U{match.start():08x}-\\U{match.end() - 1:08x}"
+                   for match in script.finditer(_every_code_point()))
+
+
+@functools.cache
+def _every_code_point() -> str:
+    """Each code point at its own index: a script's matches are then its ranges."""
+    return "".join(map(chr, range(sys.maxunicode + 1)))
 
 
 @functools.lru_cache(maxsize=256)

@@ -102,23 +102,11 @@ def _label_matches(pattern: str, value: str) -> bool:
     return render(source, containers=containers, pattern=pattern) == "1"
 
 
-def _re2(pattern: str, value: str, matches: bool, pygen_gives: str) -> Any:
-    return pytest.param(
-        pattern, value, matches,
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=f"spec §6.3 whereLabelValueMatches: the regex is Go RE2; pygen gives {pygen_gives}",
-        ),
-        id=f"{pattern}~{value!r}",
-    )
-
-
 @pytest.mark.parametrize(
     ("pattern", "value", "matches"),
     [
         pytest.param(r"^\pL+$", "café", True, id="Unicode category"),
-        _re2(r"^\p{Greek}+$", "αβγ", True, "an error (Unicode scripts are not supported: the standard "
-             "library has no script data)"),
+        pytest.param(r"^\p{Greek}+$", "αβγ", True, id="Unicode script"),
         pytest.param(r"^\PN+$", "web", True, id="negated Unicode category"),
         pytest.param(r"(?U)^web-.+$", "web-1", True, id="the ungreedy flag"),
         pytest.param(r"^[[:^digit:]]+$", "web", True, id="negated ASCII class"),
