@@ -25,6 +25,7 @@ import functools
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 from pygen.errors import TemplateFunctionError
 
@@ -288,30 +289,29 @@ def unicode_category_ranges(name: str) -> str:
                 merged[-1][1] = last
             else:
                 merged.append([first, last])
+    return _class_ranges(merged)
+
+
+def _class_ranges(runs: Iterable[Sequence[int]]) -> str:
+    """Runs of code points (first, last) as the inside of a Python character class."""
     return "".join(f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}"
-                   for first, last in merged)
+                   for first, last in runs)
 
 
 @functools.cache
 def unicode_script_ranges(name: str) -> str | None:
     """A Unicode script (Go's ``unicode.Scripts``: the Script property, not Script_Extensions) as
-    the inside of a Python character class, or None for a name that is no script. The first
-    call builds a string of every code point (0.2 s) and keeps it."""
+    the inside of a Python character class, or None for a name that is no script. Each new
+    name costs 0.2 s: its matches in a string of every code point, each at its own index, are
+    its runs. That string (4 MiB) is not kept: a daemon would carry it for one pattern."""
     import regex  # the Unicode Script data; the standard library has none
 
     try:
         script = regex.compile(rf"\p{{Script={name}}}+")
     except regex.error:
         return None
-    return "".join(f"\\U{match.start():08x}" if match.end() - match.start() == 1
-                   else f"\\U{match.start():08x}-\\U{match.end() - 1:08x}"
-                   for match in script.finditer(_every_code_point()))
-
-
-@functools.cache
-def _every_code_point() -> str:
-    """Each code point at its own index: a script's matches are then its ranges."""
-    return "".join(map(chr, range(sys.maxunicode + 1)))
+    every_code_point = "".join(map(chr, range(sys.maxunicode + 1)))
+    return _class_ranges((match.start(), match.end() - 1) for match in script.finditer(every_code_point))
 
 
 @functools.lru_cache(maxsize=256)
