@@ -194,8 +194,9 @@ class MemoTable:
 
     def key(self, called: tuple[Any, ...], values: tuple[Any, ...], loop: Any = None,
             position: int = 0) -> tuple[Any, ...] | None:
-        """The key of one iteration, or None when it must not be memoised (see the module doc).
-        ``position`` 1 adds ``loop``'s index, 2 its index and length (read last: the length
+        """The key of one iteration, or None when it must not be memoised (see the module doc):
+        the fingerprints of ``values``, then the ``called`` functions themselves (found in the
+        set of deterministic ones, so hashable, and equal only to themselves). ``position`` 1 adds ``loop``'s index, 2 its index and length (read last: the length
         of a loop over an iterator reads the iterator to its end)."""
         state = self._state
         if not state.enabled:
@@ -210,6 +211,7 @@ class MemoTable:
             key = [fingerprint(value) for value in values]
         except (_Unkeyable, RecursionError):  # an iterator; lists nested past Python's stack
             return None
+        key.extend(called)
         if position:
             key.append(loop.index0)
             if position == 2:
@@ -303,6 +305,7 @@ class _BodyPlan:
     own ``loop``'s position."""
 
     names: list[str] = field(default_factory=list)
+    """The names it reads other than those it calls."""
     called: list[str] = field(default_factory=list)
     position: int = 0
     """0: the body does not read its loop's position; 1: the index; 2: the index and the length."""
@@ -392,8 +395,8 @@ def plan_body(loop: nodes.For, environment: jinja2.Environment) -> _BodyPlan | N
     worth_it = (nodes.Call, nodes.Filter, nodes.For)
     if not any(isinstance(node, worth_it) or any(True for _ in node.find_all(worth_it)) for node in loop.body):
         return None  # printing a few values costs less than keying them
-    plan.names = sorted(set(plan.names))
     plan.called = sorted(set(plan.called))
+    plan.names = sorted(set(plan.names) - set(plan.called))  # each name read once per iteration
     return plan
 
 

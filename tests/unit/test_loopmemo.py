@@ -89,6 +89,14 @@ def test_outer_names_join_the_key(tmp_path: Path) -> None:
     assert probe.calls == []
 
 
+def test_a_called_name_bound_to_another_function_is_another_key(tmp_path: Path) -> None:
+    templates, _ = template(tmp_path, "{% set f = toUpper if upper else toLower %}{% for c in items %}"
+                                      "{{ f(probe(c.name)) }}{% endfor %}")
+    items = [Item("Ab")]
+    assert templates.render({"items": items, "upper": True}) == "AB"
+    assert templates.render({"items": items, "upper": False}) == "ab"
+
+
 def test_values_that_print_differently_have_different_keys(tmp_path: Path) -> None:
     templates, _ = template(tmp_path, "{% for v in values %}[{{ probe(v) }}]{% endfor %}")
     assert templates.render({"values": [1]}) == "[1]"
