@@ -347,19 +347,6 @@ tier* {{ tier|tojson }}: {% for c in group %}{{ c.ID|truncate(15) }} {% endfor %
 {% endfor %}"""
 
 
-@pytest.mark.parametrize("fleet_name", ["few", "80-crowded"])
-def test_group_by_functions_render_as_plain_jinja_through_container_events(fleet_name: str, tmp_path: Path) -> None:
-    """``groupBy*`` keep what each container is filed under across renders, by identity: after
-    each event they must still file every container where a fresh walk would."""
-    rng = random.Random(f"grouping/{fleet_name}")
-    fleet = Fleet(FLEETS[fleet_name](), rng)
-    config = TemplateConfig([str(tmp_path / "main.j2")], dest=str(tmp_path / "out"), include_stopped=True)
-    pair = pair_from_source(tmp_path, GROUPING)
-    pair.assert_compiles_with_memo()
-    run_events(pair, fleet, config, rng)
-    assert pair.memo_enabled
-
-
 SELECTION = """\
 {#- Every where* function, some twice with other arguments (each call keeps its own answers). -#}
 {% set picks = [
@@ -376,13 +363,16 @@ SELECTION = """\
 
 
 @pytest.mark.parametrize("fleet_name", ["few", "80-crowded"])
-def test_where_functions_render_as_plain_jinja_through_container_events(fleet_name: str, tmp_path: Path) -> None:
-    """``where*`` keep each container's answer across renders, by identity, per call and arguments:
-    after each event they must still keep exactly the containers a fresh pass would."""
-    rng = random.Random(f"selection/{fleet_name}")
+@pytest.mark.parametrize(("seed", "source"), [("grouping", GROUPING), ("selection", SELECTION)], ids=["groupBy", "where"])
+def test_per_item_functions_render_as_plain_jinja_through_container_events(
+        seed: str, source: str, fleet_name: str, tmp_path: Path) -> None:
+    """``groupBy*`` and ``where*`` keep each container's answer (what it is filed under, whether it
+    is kept) across renders, by identity, per call and arguments: after each event they must
+    still answer for every container as a fresh pass would."""
+    rng = random.Random(f"{seed}/{fleet_name}")
     fleet = Fleet(FLEETS[fleet_name](), rng)
     config = TemplateConfig([str(tmp_path / "main.j2")], dest=str(tmp_path / "out"), include_stopped=True)
-    pair = pair_from_source(tmp_path, SELECTION)
+    pair = pair_from_source(tmp_path, source)
     pair.assert_compiles_with_memo()
     run_events(pair, fleet, config, rng)
     assert pair.memo_enabled
